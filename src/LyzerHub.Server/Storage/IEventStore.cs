@@ -1,0 +1,28 @@
+using LyzerHub.Server.Events;
+using LyzerHub.Server.Metrics;
+
+namespace LyzerHub.Server.Storage;
+
+/// <summary>
+/// Where events live and where metrics are computed. The embedded implementation is DuckDB; a ClickHouse one
+/// comes with the scale-out work and must pass the same contract tests.
+/// </summary>
+public interface IEventStore : IAsyncDisposable
+{
+    /// <summary>Creates the schema if needed. Called once at start, before any other member.</summary>
+    Task InitializeAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Appends the events atomically and durably: when the task completes, every non-duplicate is committed;
+    /// when it throws, nothing was stored. Returns, per event, whether it was a duplicate: an event of the same
+    /// tenant and id already stored, or earlier in <paramref name="events"/> (the first write wins).
+    /// Only one append runs at a time (the caller coalesces requests into one call).
+    /// </summary>
+    Task<bool[]> AppendAsync(IReadOnlyList<StoredEvent> events, CancellationToken cancellationToken);
+
+    /// <summary>Computes a validated metric query over one tenant's events.</summary>
+    Task<MetricResult> QueryAsync(string tenantId, MetricQuery query, CancellationToken cancellationToken);
+
+    /// <summary>True when the store answers a trivial query.</summary>
+    Task<bool> IsReadyAsync(CancellationToken cancellationToken);
+}
