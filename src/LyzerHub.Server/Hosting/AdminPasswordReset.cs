@@ -1,0 +1,52 @@
+using LyzerHub.Server.Storage.Sqlite;
+using LyzerHub.Server.Tenants;
+using Microsoft.Extensions.Options;
+
+namespace LyzerHub.Server.Hosting;
+
+/// <summary>
+/// <c>LyzerHub.Server reset-admin-password</c> (PRODUCT.md §2): a new generated password for the operator,
+/// printed once, and every key of the operator revoked. Refuses while a hub holds the data directory, because a
+/// running hub would keep serving the operator's cached keys.
+/// </summary>
+public static class AdminPasswordReset
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddJsonFile("appsettings.json", optional: true)
+            .AddEnvironmentVariables()
+            .AddCommandLine(args)
+            .Build();
+        var options = configuration.GetSection(HubOptions.SectionName).Get<HubOptions>() ?? new HubOptions();
+
+        using var dataDirLock = DataDirLock.TryAcquire(options.DataDirFullPath);
+        if (dataDirLock is null)
+        {
+            await Console.Error.WriteLineAsync($"A Lyzer Hub is running on {options.DataDirFullPath}; stop it first.");
+            return 1;
+        }
+
+        var store = new SqliteControlStore(Options.Create(options));
+        await store.InitializeAsync(CancellationToken.None);
+        var admin = await store.FindOperatorAsync(CancellationToken.None);
+        if (admin is null)
+        {
+            await Console.Error.WriteLineAsync("There is no operator yet: start the hub once to create it.");
+            return 1;
+        }
+
+        using var hasher = new Auth.PasswordHasher(Options.Create(options));
+        var password = Passwords.Generate();
+        var hash = await hasher.HashAsync(password, CancellationToken.None)
+            ?? throw new InvalidOperationException("No hashing slot in an otherwise idle process.");
+        await store.SetPasswordHashAsync(admin.Id, hash, CancellationToken.None);
+        var revoked = await store.RevokeUserKeysAsync(admin.Id, TimeProvider.System.GetUtcNow(),
+            CancellationToken.None);
+
+        await Console.Out.WriteLineAsync(
+            $"New password for '{admin.Username}': {password}{Environment.NewLine}" +
+            $"It is shown only this once. {revoked} key(s) of '{admin.Username}' were revoked.");
+        return 0;
+    }
+}

@@ -1,0 +1,45 @@
+using LyzerHub.Server.Auth;
+
+namespace LyzerHub.Server.Hosting;
+
+/// <summary>
+/// Checks the Hub section before anything starts, so a wrong setting stops the hub with one line naming it
+/// (PRODUCT.md §2) instead of a stack trace from deep inside Kestrel or a store.
+/// </summary>
+public static class HubOptionsValidation
+{
+    public static string? FirstError(HubOptions options)
+    {
+        if (string.IsNullOrWhiteSpace(options.DataDir)) return "Hub:DataDir must name a directory.";
+
+        foreach (var url in options.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("https" or "http"))
+                return $"Hub:Urls has '{url}', which is not an http(s) URL.";
+            if (uri.Scheme == "http" && !options.AllowInsecureHttp)
+                return $"Hub:Urls has the plain HTTP listener '{url}'; set Hub:AllowInsecureHttp=true to allow it.";
+            if (uri.Port is < 0 or > 65535) return $"Hub:Urls has '{url}' with an invalid port.";
+        }
+
+        if (options.Tls.CertificatePath is { } cert && !File.Exists(cert))
+            return $"Hub:Tls:CertificatePath names '{cert}', which does not exist.";
+        if (options.Tls.KeyPath is { } key && !File.Exists(key))
+            return $"Hub:Tls:KeyPath names '{key}', which does not exist.";
+        if (options.Tls.KeyPath is not null && options.Tls.CertificatePath is null)
+            return "Hub:Tls:KeyPath is set without Hub:Tls:CertificatePath.";
+
+        if (options.Bootstrap.AdminPassword is { } password
+            && (password.Length < PasswordHasher.MinLength || password.Length > PasswordHasher.MaxLength))
+        {
+            return $"Hub:Bootstrap:AdminPassword must be {PasswordHasher.MinLength} to " +
+                $"{PasswordHasher.MaxLength} characters.";
+        }
+
+        if (string.IsNullOrWhiteSpace(options.DuckDb.MemoryLimit)) return "Hub:DuckDb:MemoryLimit must be set.";
+        if (options.DuckDb.Threads < 0) return "Hub:DuckDb:Threads must be 0 (one per core) or more.";
+        if (options.PasswordHashing.MaxConcurrency < 0) return "Hub:PasswordHashing:MaxConcurrency must be 0 or more.";
+        if (options.PasswordHashing.QueueTimeoutMilliseconds < 0)
+            return "Hub:PasswordHashing:QueueTimeoutMilliseconds must be 0 or more.";
+        return null;
+    }
+}

@@ -1,0 +1,19 @@
+using LyzerHub.Server.Storage;
+
+namespace LyzerHub.Server.Tenants;
+
+public sealed record CreateTenantRequest(string? Slug, string? Name, OwnerRequest? Owner);
+
+public sealed record OwnerRequest(string? Username, string? Password);
+
+public sealed record TenantResponse(string Id, string Slug, string Name, DateTimeOffset CreatedAt, TenantPolicy Policy)
+{
+    public static TenantResponse From(Tenant tenant) =>
+        new(tenant.Id, tenant.Slug, tenant.Name, tenant.CreatedAt, tenant.Policy);
+}
+
+/// <summary>The owner created with a tenant; <see cref="Password"/> only when the hub generated it (shown once).</summary>
+public sealed record OwnerResponse(string Id, string Username, string Role, string? Password);
+
+public sealed record CreatedTenantResponse(
+    string Id, string Slug, string Name, DateTimeOffset CreatedAt, TenantPolicy Policy, OwnerResponse Owner);
