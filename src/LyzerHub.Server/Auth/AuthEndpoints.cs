@@ -18,8 +18,8 @@ public static partial class AuthEndpoints
             .WithSummary("Log in with username and password and get a key");
         group.MapGet("/whoami", Whoami).RequireAuthorization()
             .WithSummary("Describe the calling key, its user and tenant");
+        // No Accepts<> here: a body that is not JSON must be a 400 (PRODUCT.md §4.2), not a routing 415.
         group.MapPost("/revoke", RevokeAsync).AllowAnonymous()
-            .Accepts<RevokeRequest>("application/json")
             .WithSummary("Revoke the key in the body, or the bearer key");
         return app;
     }

@@ -41,7 +41,8 @@ public static class HubApp
         var dataDirLock = DataDirLock.TryAcquire(options.DataDirFullPath)
             ?? throw new HubConfigurationException(
                 $"Hub:DataDir '{options.DataDirFullPath}' is in use by another Lyzer Hub process.");
-        builder.Services.AddSingleton(dataDirLock);
+        // Created through a factory so the container owns it and releases the lock when the hub is disposed.
+        builder.Services.AddSingleton(_ => dataDirLock);
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.Configure<HubOptions>(builder.Configuration.GetSection(HubOptions.SectionName));
 
@@ -83,6 +84,7 @@ public static class HubApp
         builder.Services.AddHostedService<HubStartup>();
 
         var app = builder.Build();
+        _ = app.Services.GetRequiredService<DataDirLock>();
         app.UseExceptionHandler(errors => errors.Run(WriteUnhandledAsync));
         app.UseStatusCodePages(WriteStatusProblemAsync);
         app.UseKeyInQueryRefusal();
