@@ -66,7 +66,7 @@ public static class BucketBoundaries
         _ => throw new ArgumentOutOfRangeException(nameof(interval)),
     };
 
-    /// <summary>The UTC instants at which a bucket starting at local wall time <paramref name="wall"/> begins.</summary>
+    /// <summary>The UTC instants at which a bucket starting at wall time <paramref name="wall"/> begins.</summary>
     private static List<DateTime> Resolve(DateTime wall, MetricInterval interval, TimeZoneInfo zone)
     {
         if (zone.IsInvalidTime(wall))
