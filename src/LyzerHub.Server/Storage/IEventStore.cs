@@ -23,7 +23,7 @@ public interface IEventStore : IAsyncDisposable
     /// <summary>Computes a validated metric query over one tenant's events.</summary>
     Task<MetricResult> QueryAsync(string tenantId, MetricQuery query, CancellationToken cancellationToken);
 
-    /// <summary>Every event name of one tenant with how many events carry it and the latest timestamp, by name.</summary>
+    /// <summary>Each event name of one tenant with its event count and latest timestamp, ordered by name.</summary>
     Task<IReadOnlyList<EventNameSummary>> ListEventNamesAsync(string tenantId, CancellationToken cancellationToken);
 
     /// <summary>True when the store answers a trivial query.</summary>

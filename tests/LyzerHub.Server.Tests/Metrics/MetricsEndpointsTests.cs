@@ -27,7 +27,8 @@ public sealed class MetricsEndpointsTests : IAsyncLifetime
 {
     private static readonly DateTimeOffset s_day = new(2024, 3, 4, 0, 0, 0, TimeSpan.Zero);
     private readonly CancellationTokenSource _timeout = new(TimeSpan.FromMinutes(1));
-    private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "lyzer-metrics-" + Guid.NewGuid().ToString("N"));
+    private readonly string _dataDir =
+        Path.Combine(Path.GetTempPath(), "lyzer-metrics-" + Guid.NewGuid().ToString("N"));
     private readonly FakeTimeProvider _time = new(s_day);
     private WebApplication? _app;
     private HttpClient? _client;

@@ -295,7 +295,8 @@ public abstract class EventStoreContractTests : IAsyncLifetime
         Assert.Equal(new DateTimeOffset(2024, 1, 29, 0, 0, 0, TimeSpan.Zero), weekly.Series[0].Points[0].T);
         Assert.Equal([1d, 1d, 0d, 0d, 1d], weekly.Series[0].Points.Select(p => p.Value));
         Assert.Equal(
-            [new DateTimeOffset(2024, 1, 1, 0, 0, 0, TimeSpan.Zero), new DateTimeOffset(2024, 2, 1, 0, 0, 0, TimeSpan.Zero),
+            [new DateTimeOffset(2024, 1, 1, 0, 0, 0, TimeSpan.Zero),
+             new DateTimeOffset(2024, 2, 1, 0, 0, 0, TimeSpan.Zero),
              new DateTimeOffset(2024, 3, 1, 0, 0, 0, TimeSpan.Zero)],
             monthly.Series[0].Points.Select(p => p.T));
         Assert.Equal([1d, 1d, 1d], monthly.Series[0].Points.Select(p => p.Value));
@@ -449,7 +450,9 @@ public abstract class EventStoreContractTests : IAsyncLifetime
             if (property is not null && root.TryGetProperty(property, out var value)) values.Add(value.Clone());
         }
 
-        var numbers = values.Where(v => v.ValueKind == JsonValueKind.Number).Select(v => v.GetDouble()).Order().ToList();
+        var numbers = values.Where(v => v.ValueKind == JsonValueKind.Number).Select(v => v.GetDouble())
+            .Order()
+            .ToList();
         return measure switch
         {
             Measure.Count => events.Count,

@@ -146,6 +146,9 @@ internal sealed class DuckDbMetricSql
     }
 
     /// <summary>A comparison that is false, never null, when the property is missing or of another JSON type.</summary>
+    // Known gap: numbers compare as DOUBLE, so integers beyond 2^53 can compare equal to a neighbour, and strings
+    // compare in UTF-8 byte order, which differs from .NET ordinal (UTF-16) order only for characters above
+    // U+FFFF against U+E000-U+FFFF — comparing as DECIMAL/HUGEINT and a UTF-16 collation would fix them.
     private string Compare(string json, string op, JsonElement value) => value.ValueKind switch
     {
         JsonValueKind.Number => $"coalesce({Numeric(json)} {op} {Add(value.GetDouble())}, false)",
