@@ -23,6 +23,9 @@ public interface IEventStore : IAsyncDisposable
     /// <summary>Computes a validated metric query over one tenant's events.</summary>
     Task<MetricResult> QueryAsync(string tenantId, MetricQuery query, CancellationToken cancellationToken);
 
+    /// <summary>Each event name of one tenant with its event count and latest timestamp, ordered by name.</summary>
+    Task<IReadOnlyList<EventNameSummary>> ListEventNamesAsync(string tenantId, CancellationToken cancellationToken);
+
     /// <summary>True when the store answers a trivial query.</summary>
     Task<bool> IsReadyAsync(CancellationToken cancellationToken);
 }
