@@ -20,11 +20,11 @@ public static class HealthEndpoints
     }
 
     private static async Task<Results<Ok<HealthResponse>, ProblemHttpResult>> ReadyAsync(
-        HttpContext context, IControlStore controlStore, IEnumerable<IEventStore> eventStores,
+        HttpContext context, IControlStore controlStore, IEventStore eventStore,
         CancellationToken cancellationToken)
     {
         var ready = await controlStore.IsReadyAsync(cancellationToken);
-        foreach (var store in eventStores) ready &= await store.IsReadyAsync(cancellationToken);
+        ready &= await eventStore.IsReadyAsync(cancellationToken);
         return ready
             ? TypedResults.Ok(new HealthResponse("ready"))
             : HubProblems.Overloaded(context, "A store is not reachable.", 5);

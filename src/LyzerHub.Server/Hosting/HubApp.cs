@@ -2,8 +2,10 @@ using System.Net;
 using System.Text.Json;
 using LyzerHub.Server.Auth;
 using LyzerHub.Server.Keys;
+using LyzerHub.Server.Metrics;
 using LyzerHub.Server.Problems;
 using LyzerHub.Server.Storage;
+using LyzerHub.Server.Storage.DuckDb;
 using LyzerHub.Server.Storage.Sqlite;
 using LyzerHub.Server.Tenants;
 using Microsoft.AspNetCore.Diagnostics;
@@ -78,9 +80,11 @@ public static class HubApp
         builder.Services.AddOpenApi();
 
         builder.Services.AddSingleton<IControlStore, SqliteControlStore>();
+        builder.Services.AddDuckDbEventStore();
         builder.Services.AddHubAuth();
         builder.Services.AddSingleton<TenantService>();
         builder.Services.AddSingleton<HubBootstrapper>();
+        builder.Services.AddHubMetrics();
         builder.Services.AddHostedService<HubStartup>();
 
         var app = builder.Build();
@@ -96,6 +100,7 @@ public static class HubApp
         app.MapAuth();
         app.MapKeys();
         app.MapTenants();
+        app.MapMetrics();
         return app;
     }
 

@@ -9,7 +9,7 @@ namespace LyzerHub.Server.Hosting;
 /// </summary>
 public sealed partial class HubStartup(
     IControlStore controlStore,
-    IEnumerable<IEventStore> eventStores,
+    IEventStore eventStore,
     HubBootstrapper bootstrapper,
     HubCertificate certificate,
     ILogger<HubStartup> logger) : IHostedService
@@ -17,7 +17,7 @@ public sealed partial class HubStartup(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await controlStore.InitializeAsync(cancellationToken);
-        foreach (var store in eventStores) await store.InitializeAsync(cancellationToken);
+        await eventStore.InitializeAsync(cancellationToken);
         await bootstrapper.RunAsync(cancellationToken);
         Log.Certificate(logger, certificate.CertificatePath, certificate.Sha256Fingerprint,
             certificate.Generated ? "generated now" : "reused");

@@ -1,7 +1,7 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using LyzerHub.Server.Auth;
+using LyzerHub.Server.Hosting;
 using LyzerHub.Server.Problems;
 using LyzerHub.Server.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -13,7 +13,6 @@ namespace LyzerHub.Server.Metrics;
 public static class MetricsEndpoints
 {
     private const string LoggerName = "LyzerHub.Server.Metrics.MetricsEndpoints";
-    private const string Rfc3339 = "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFzzz";
 
     // Doubles at or beyond 2^53 are not exact integers; they stay in floating-point form.
     private const double MaxExactInteger = 9_007_199_254_740_992d;
@@ -132,5 +131,5 @@ public static class MetricsEndpoints
         { } v => JsonValue.Create(v),
     };
 
-    private static string Format(DateTimeOffset value) => value.ToString(Rfc3339, CultureInfo.InvariantCulture);
+    private static string Format(DateTimeOffset value) => Rfc3339DateTimeOffsetConverter.Format(value);
 }

@@ -47,7 +47,12 @@ public sealed class HubHost : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<HubHost> StartAsync(bool fakeTime = false, params string[] extraArgs)
+    public static Task<HubHost> StartAsync(bool fakeTime = false, params string[] extraArgs) =>
+        StartAsync(fakeTime, services: null, extraArgs);
+
+    /// <summary>Starts a hub; <paramref name="services"/> may replace a dependency (e.g. a store that hangs).</summary>
+    public static async Task<HubHost> StartAsync(
+        bool fakeTime, Action<IServiceCollection>? services, params string[] extraArgs)
     {
         var dataDir = Path.Combine(Path.GetTempPath(), "lyzer-test-" + Guid.NewGuid().ToString("N"));
         var time = fakeTime ? new FakeTimeProvider(DateTimeOffset.UtcNow) : null;
@@ -65,6 +70,7 @@ public sealed class HubHost : IAsyncDisposable
             builder.Logging.SetMinimumLevel(LogLevel.Trace);
             builder.Logging.AddProvider(logs);
             if (time is not null) builder.Services.AddSingleton<TimeProvider>(time);
+            services?.Invoke(builder.Services);
         });
         var host = new HubHost(app, dataDir, time, logs);
         await app.StartAsync();
@@ -107,6 +113,13 @@ public sealed class HubHost : IAsyncDisposable
         var json = await response.Content.ReadFromJsonAsync<JsonObject>();
         Assert.True(response.IsSuccessStatusCode, $"login failed: {(int)response.StatusCode} {json}");
         return json!;
+    }
+
+    /// <summary>The tenant id of the operator's tenant <c>default</c>, read through the API.</summary>
+    public async Task<string> DefaultTenantIdAsync()
+    {
+        var whoami = await Client(await LoginKeyAsync()).GetFromJsonAsync<JsonObject>("/v1/auth/whoami");
+        return (string)whoami!["tenant"]!["id"]!;
     }
 
     public async Task<string> LoginKeyAsync(
