@@ -58,7 +58,10 @@ public static class EventsEndpoints
         }
 
         var limit = EventBatchParser.MaxBodyBytes + (gzip ? GzipOverheadBytes : 0);
-        if (request.ContentLength > limit) return TooLarge(context, logger, tenantId, "The body is larger than 10 MiB.");
+        if (request.ContentLength > limit)
+        {
+            return TooLarge(context, logger, tenantId, "The body is larger than 10 MiB.");
+        }
 
         var sizeFeature = context.Features.Get<IHttpMaxRequestBodySizeFeature>();
         if (sizeFeature is { IsReadOnly: false }) sizeFeature.MaxRequestBodySize = limit;
