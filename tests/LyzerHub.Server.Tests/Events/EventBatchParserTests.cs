@@ -85,7 +85,9 @@ public sealed class EventBatchParserTests
     [Fact]
     public void Parse_OptionalFieldsAbsentOrNull_DefaultsApply()
     {
-        var result = Parse("""[{"name":"a"}, {"name":"b","id":null,"distinct_id":null,"timestamp":null,"properties":null}]""");
+        var result = Parse("""
+            [{"name":"a"}, {"name":"b","id":null,"distinct_id":null,"timestamp":null,"properties":null}]
+            """);
 
         Assert.All(result.Items, item =>
         {
@@ -433,7 +435,7 @@ public sealed class EventBatchParserTests
         return format == EventBodyFormat.Json ? "[" + string.Join(",", items) + "]" : string.Join("\n", items);
     }
 
-    /// <summary>A valid one-event body padded with trailing whitespace to exactly <paramref name="size"/> bytes.</summary>
+    /// <summary>A valid one-event body padded with whitespace to exactly <paramref name="size"/> bytes.</summary>
     private static byte[] PaddedBody(int size)
     {
         var body = new byte[size];
@@ -491,7 +493,8 @@ public sealed class EventBatchParserTests
             return read;
         }
 
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        public override async ValueTask<int> ReadAsync(
+            Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
             var read = await inner.ReadAsync(buffer, cancellationToken);
             BytesRead += read;
