@@ -22,6 +22,9 @@ public enum EventBatchOutcome
 
     /// <summary>The body exceeds the event count or byte limit (413).</summary>
     TooLarge,
+
+    /// <summary>Reading the body would pass the hub-wide budget of body bytes in flight (503).</summary>
+    Overloaded,
 }
 
 /// <summary>
@@ -45,4 +48,7 @@ public sealed record EventBatchParseResult(
 
     public static EventBatchParseResult TooLarge(string detail) =>
         new(EventBatchOutcome.TooLarge, [], [], detail);
+
+    public static EventBatchParseResult Overloaded(string detail) =>
+        new(EventBatchOutcome.Overloaded, [], [], detail);
 }

@@ -40,20 +40,27 @@ public sealed class EventBatchParser(TimeProvider timeProvider)
     /// <summary>
     /// Reads <paramref name="body"/> (inflating gzip as it goes) and parses it. Reading stops as soon as more than
     /// <see cref="MaxBodyBytes"/> have come out, so a small gzip bomb costs at most that much memory and time.
+    /// The buffer is reserved in <paramref name="lease"/> as it grows; the caller disposes the lease once the
+    /// parsed events are no longer needed.
     /// </summary>
     public async Task<EventBatchParseResult> ParseAsync(
-        Stream body, EventBodyFormat format, bool gzip, string tenantId, CancellationToken cancellationToken)
+        Stream body,
+        EventBodyFormat format,
+        bool gzip,
+        string tenantId,
+        EventBodyLease? lease,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(body);
 
-        byte[] buffer;
+        byte[]? buffer;
         int length;
         if (gzip)
         {
             await using var inflated = new GZipStream(body, CompressionMode.Decompress, leaveOpen: true);
             try
             {
-                (buffer, length) = await ReadBoundedAsync(inflated, cancellationToken);
+                (buffer, length) = await ReadBoundedAsync(inflated, lease, cancellationToken);
             }
             catch (InvalidDataException)
             {
@@ -62,7 +69,12 @@ public sealed class EventBatchParser(TimeProvider timeProvider)
         }
         else
         {
-            (buffer, length) = await ReadBoundedAsync(body, cancellationToken);
+            (buffer, length) = await ReadBoundedAsync(body, lease, cancellationToken);
+        }
+
+        if (buffer is null)
+        {
+            return EventBatchParseResult.Overloaded("Too many event bytes are in flight; nothing was stored.");
         }
 
         if (length > MaxBodyBytes)
@@ -89,9 +101,11 @@ public sealed class EventBatchParser(TimeProvider timeProvider)
         return format == EventBodyFormat.Ndjson ? ParseNdjson(body, context) : ParseJson(body, context);
     }
 
-    private static async Task<(byte[] Buffer, int Length)> ReadBoundedAsync(
-        Stream source, CancellationToken cancellationToken)
+    /// <summary>Reads up to one byte past the limit; a null buffer when the lease could not grow.</summary>
+    private static async Task<(byte[]? Buffer, int Length)> ReadBoundedAsync(
+        Stream source, EventBodyLease? lease, CancellationToken cancellationToken)
     {
+        if (lease?.TryGrowTo(ReadChunkBytes) == false) return (null, 0);
         var buffer = new byte[ReadChunkBytes];
         var length = 0;
         while (length <= MaxBodyBytes)
@@ -99,7 +113,9 @@ public sealed class EventBatchParser(TimeProvider timeProvider)
             if (length == buffer.Length)
             {
                 // One byte past the limit is enough to know the body is too large.
-                Array.Resize(ref buffer, Math.Min(buffer.Length * 2, MaxBodyBytes + 1));
+                var size = Math.Min(buffer.Length * 2, MaxBodyBytes + 1);
+                if (lease?.TryGrowTo(size) == false) return (null, 0);
+                Array.Resize(ref buffer, size);
             }
 
             var read = await source.ReadAsync(buffer.AsMemory(length), cancellationToken);

@@ -33,6 +33,7 @@ public static class EventsEndpoints
         HttpContext context,
         [FromServices] EventBatchParser parser,
         [FromServices] EventWriter writer,
+        [FromServices] EventBodyBudget budget,
         [FromServices] IOptions<EventsOptions> options,
         [FromServices] ILoggerFactory loggerFactory)
     {
@@ -66,10 +67,12 @@ public static class EventsEndpoints
         var sizeFeature = context.Features.Get<IHttpMaxRequestBodySizeFeature>();
         if (sizeFeature is { IsReadOnly: false }) sizeFeature.MaxRequestBodySize = limit;
 
+        // The lease is held until the events are written, since the parsed events take about as much memory.
+        using var lease = budget.CreateLease();
         EventBatchParseResult parsed;
         try
         {
-            parsed = await parser.ParseAsync(request.Body, format, gzip, tenantId, context.RequestAborted);
+            parsed = await parser.ParseAsync(request.Body, format, gzip, tenantId, lease, context.RequestAborted);
         }
         catch (BadHttpRequestException exception) when (exception.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
@@ -80,6 +83,9 @@ public static class EventsEndpoints
         {
             case EventBatchOutcome.TooLarge:
                 return TooLarge(context, logger, tenantId, parsed.Detail!);
+            case EventBatchOutcome.Overloaded:
+                Log.BodyBudgetExhausted(logger, tenantId, budget.InUse);
+                return HubProblems.Overloaded(context, parsed.Detail!, options.Value.RetryAfterSeconds);
             case EventBatchOutcome.Invalid:
                 Log.BodyInvalid(logger, tenantId, parsed.Errors.Count);
                 return HubProblems.InvalidRequest(context, parsed.Errors);

@@ -23,6 +23,11 @@ internal static partial class Log
         EventName = "EventWriterDraining")]
     public static partial void Draining(ILogger logger, int requestCount);
 
+    [LoggerMessage(4005, LogLevel.Warning,
+        "Refused an events body of tenant {TenantId} with 503: {BytesInFlight} body bytes already in flight",
+        EventName = "EventBodyBudgetExhausted")]
+    public static partial void BodyBudgetExhausted(ILogger logger, string tenantId, long bytesInFlight);
+
     [LoggerMessage(4010, LogLevel.Debug,
         "Tenant {TenantId} sent {Accepted} new, {Duplicates} duplicate and {Rejected} rejected events",
         EventName = "EventsIngested")]

@@ -348,7 +348,7 @@ public sealed class EventBatchParserTests
     {
         var body = PaddedBody(EventBatchParser.MaxBodyBytes);
 
-        var result = await _parser.ParseAsync(new MemoryStream(body), EventBodyFormat.Json, false, Tenant, default);
+        var result = await ParseAsync(body, gzip: false);
 
         Assert.Equal(EventBatchOutcome.Parsed, result.Outcome);
     }
@@ -358,7 +358,7 @@ public sealed class EventBatchParserTests
     {
         var body = PaddedBody(EventBatchParser.MaxBodyBytes + 1);
 
-        var result = await _parser.ParseAsync(new MemoryStream(body), EventBodyFormat.Json, false, Tenant, default);
+        var result = await ParseAsync(body, gzip: false);
 
         Assert.Equal(EventBatchOutcome.TooLarge, result.Outcome);
     }
@@ -368,7 +368,7 @@ public sealed class EventBatchParserTests
     {
         var body = Gzip(Encoding.UTF8.GetBytes("""[{"name":"a"},{"name":"b"}]"""));
 
-        var result = await _parser.ParseAsync(new MemoryStream(body), EventBodyFormat.Json, true, Tenant, default);
+        var result = await ParseAsync(body, gzip: true);
 
         Assert.Equal(["a", "b"], result.Items.Select(i => i.Event!.Name));
     }
@@ -378,7 +378,7 @@ public sealed class EventBatchParserTests
     {
         var body = Gzip(PaddedBody(EventBatchParser.MaxBodyBytes + 1));
 
-        var result = await _parser.ParseAsync(new MemoryStream(body), EventBodyFormat.Json, true, Tenant, default);
+        var result = await ParseAsync(body, gzip: true);
 
         Assert.Equal(EventBatchOutcome.TooLarge, result.Outcome);
     }
@@ -390,7 +390,7 @@ public sealed class EventBatchParserTests
         var bomb = GzipBomb(256);
         var stream = new CountingStream(new MemoryStream(bomb));
 
-        var result = await _parser.ParseAsync(stream, EventBodyFormat.Json, true, Tenant, default);
+        var result = await _parser.ParseAsync(stream, EventBodyFormat.Json, true, Tenant, null, default);
 
         Assert.Equal(EventBatchOutcome.TooLarge, result.Outcome);
         Assert.True(stream.BytesRead < bomb.Length / 4, $"read {stream.BytesRead} of {bomb.Length} bytes");
@@ -401,14 +401,47 @@ public sealed class EventBatchParserTests
     {
         var body = Encoding.UTF8.GetBytes("""{"name":"a"}""");
 
-        var result = await _parser.ParseAsync(new MemoryStream(body), EventBodyFormat.Json, true, Tenant, default);
+        var result = await ParseAsync(body, gzip: true);
 
         Assert.Equal(EventBatchOutcome.Invalid, result.Outcome);
         Assert.Equal("body", Assert.Single(result.Errors).Field);
     }
 
+    [Fact]
+    public async Task ParseAsync_LeaseCannotGrow_OverloadedAndBudgetReturnedOnDispose()
+    {
+        var budget = new EventBodyBudget(100 * 1024);
+        var body = PaddedBody(EventBatchParser.MaxBodyBytes);
+
+        EventBatchParseResult result;
+        using (var lease = budget.CreateLease())
+        {
+            result = await ParseAsync(body, gzip: false, lease);
+        }
+
+        Assert.Equal(EventBatchOutcome.Overloaded, result.Outcome);
+        Assert.Equal(0, budget.InUse);
+    }
+
+    [Fact]
+    public async Task ParseAsync_SmallBodyWithinBudget_LeaseHoldsTheBufferUntilDisposed()
+    {
+        var budget = new EventBodyBudget(1024 * 1024);
+        using var lease = budget.CreateLease();
+
+        var result = await _parser.ParseAsync(
+            new MemoryStream("""{"name":"a"}"""u8.ToArray()), EventBodyFormat.Json, false, Tenant, lease, default);
+
+        Assert.Equal(EventBatchOutcome.Parsed, result.Outcome);
+        Assert.True(budget.InUse > 0);
+        Assert.Equal(lease.Reserved, budget.InUse);
+    }
+
     private EventBatchParseResult Parse(string body, EventBodyFormat format = EventBodyFormat.Json) =>
         _parser.Parse(Encoding.UTF8.GetBytes(body), format, Tenant);
+
+    private Task<EventBatchParseResult> ParseAsync(byte[] body, bool gzip, EventBodyLease? lease = null) =>
+        _parser.ParseAsync(new MemoryStream(body), EventBodyFormat.Json, gzip, Tenant, lease, default);
 
     private EventItem Accepted(string body)
     {

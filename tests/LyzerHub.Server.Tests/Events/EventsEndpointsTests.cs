@@ -28,6 +28,7 @@ public sealed class EventsEndpointsTests : IAsyncLifetime
     private readonly ILoggerFactory _loggerFactory;
     private readonly IOptions<EventsOptions> _options = Options.Create(new EventsOptions { RetryAfterSeconds = 2 });
     private readonly EventBatchParser _parser = new(new FakeTimeProvider(s_now));
+    private readonly EventBodyBudget _budget = new(256L * 1024 * 1024);
     private readonly EventWriter _writer;
 
     public EventsEndpointsTests()
@@ -221,6 +222,28 @@ public sealed class EventsEndpointsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Ingest_BodyBytesInFlightExhausted_503WithRetryAfter()
+    {
+        using var held = _budget.CreateLease();
+        held.TryGrowTo(256L * 1024 * 1024 - 1024);
+        var context = Request("[" + string.Join(",", Enumerable.Repeat("""{"name":"a"}""", 1000)) + "]");
+
+        var problem = await ProblemAsync(context);
+
+        AssertProblem(problem, 503, ProblemCodes.Overloaded);
+        Assert.Equal("2", context.Response.Headers.RetryAfter.ToString());
+        Assert.Empty(_store.Stored);
+    }
+
+    [Fact]
+    public async Task Ingest_Answered_ReleasesItsBodyBytes()
+    {
+        await OkAsync(Request("""[{"name":"a"},{"name":"b"}]"""));
+
+        Assert.Equal(0, _budget.InUse);
+    }
+
+    [Fact]
     public async Task Ingest_StoreFails_500()
     {
         _store.Failure = new IOException("disk full");
@@ -260,7 +283,7 @@ public sealed class EventsEndpointsTests : IAsyncLifetime
 
     private Task<Results<Ok<EventIngestResponse>, ProblemHttpResult>> IngestAsync(
         DefaultHttpContext context, EventWriter writer, IOptions<EventsOptions> options) =>
-        EventsEndpoints.IngestAsync(context, _parser, writer, options, _loggerFactory).WaitAsync(s_timeout);
+        EventsEndpoints.IngestAsync(context, _parser, writer, _budget, options, _loggerFactory).WaitAsync(s_timeout);
 
     private static void AssertProblem(ProblemHttpResult problem, int status, string code)
     {
