@@ -10,6 +10,8 @@ namespace LyzerHub.Server.Events;
 /// </summary>
 public sealed class EventBodyBudget
 {
+    // Known gap: a lease counts the raw body buffer, not the parsed events (UTF-16 strings, about twice the bytes
+    // of ASCII text) that live until the write; counting those as items are built would make the cap exact.
     private readonly long _maxBytes;
     private long _inUse;
 

@@ -103,6 +103,8 @@ public sealed partial class EventWriter : BackgroundService
         {
             // Whatever the store threw, every waiting request must hear of it: swallowing or rethrowing here would
             // leave them waiting forever, or answering 200 for events that were never stored.
+            // Known gap: one failing append fails every request coalesced into it, even when a single request's
+            // events caused it; retrying each request alone after a failed multi-request append would isolate it.
             Log.AppendFailed(_logger, exception, count, batch.Count);
             Fail(batch, exception);
             return;
