@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using LyzerHub.Server.Auth;
+using LyzerHub.Server.Events;
 using LyzerHub.Server.Keys;
 using LyzerHub.Server.Metrics;
 using LyzerHub.Server.Problems;
@@ -84,6 +85,7 @@ public static class HubApp
         builder.Services.AddHubAuth();
         builder.Services.AddSingleton<TenantService>();
         builder.Services.AddSingleton<HubBootstrapper>();
+        builder.Services.AddEvents();
         builder.Services.AddHubMetrics();
         builder.Services.AddHostedService<HubStartup>();
 
@@ -100,6 +102,7 @@ public static class HubApp
         app.MapAuth();
         app.MapKeys();
         app.MapTenants();
+        app.MapEvents();
         app.MapMetrics();
         return app;
     }

@@ -1,4 +1,3 @@
-using LyzerHub.Server.Events;
 using LyzerHub.Server.Hosting;
 using LyzerHub.Server.Storage;
 using LyzerHub.Server.Storage.DuckDb;
