@@ -2,6 +2,7 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Unicode;
+using LyzerHub.Server.Hosting;
 using LyzerHub.Server.Problems;
 
 namespace LyzerHub.Server.Events;

@@ -1,6 +1,5 @@
-using System.Globalization;
 using System.Text.Json;
-using System.Text.RegularExpressions;
+using LyzerHub.Server.Hosting;
 using LyzerHub.Server.Problems;
 
 namespace LyzerHub.Server.Metrics;
@@ -127,9 +126,7 @@ public static partial class MetricQueryParser
     private static DateTimeOffset? Timestamp(JsonElement body, string field, List<FieldError> errors)
     {
         if (body.TryGetProperty(field, out var value) && value.ValueKind == JsonValueKind.String
-            && Rfc3339().IsMatch(value.GetString()!)
-            && DateTimeOffset.TryParse(value.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.None,
-                out var parsed)
+            && Rfc3339.TryParse(value.GetString()!, out var parsed)
             && parsed.Year is >= 1000 and <= 9000)
         {
             return parsed;
@@ -236,9 +233,4 @@ public static partial class MetricQueryParser
 
     private static bool IsScalar(JsonElement value) => value.ValueKind is JsonValueKind.Number
         or JsonValueKind.String or JsonValueKind.True or JsonValueKind.False;
-
-    [GeneratedRegex(
-        @"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})$",
-        RegexOptions.CultureInvariant)]
-    private static partial Regex Rfc3339();
 }

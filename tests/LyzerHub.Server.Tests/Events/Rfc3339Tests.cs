@@ -1,4 +1,4 @@
-using LyzerHub.Server.Events;
+using LyzerHub.Server.Hosting;
 
 namespace LyzerHub.Server.Tests.Events;
 

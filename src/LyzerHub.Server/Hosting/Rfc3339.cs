@@ -1,13 +1,14 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace LyzerHub.Server.Events;
+namespace LyzerHub.Server.Hosting;
 
 /// <summary>
 /// Parses RFC 3339 date-times strictly. <see cref="DateTimeOffset.TryParse(string, out DateTimeOffset)"/> is too
 /// lenient for the contract: it accepts times without an offset (guessing the server's zone) and other formats.
+/// The one parser for every time the API reads: event timestamps, metric ranges, JSON fields.
 /// </summary>
-internal static partial class Rfc3339
+public static partial class Rfc3339
 {
     private const int MaxFractionDigits = 7;
 
