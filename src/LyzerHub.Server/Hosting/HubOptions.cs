@@ -37,13 +37,24 @@ public sealed class BootstrapOptions
     public string? AdminPassword { get; set; }
 }
 
-public sealed class DuckDbOptions
+public sealed partial class DuckDbOptions
 {
     /// <summary>DuckDB's <c>memory_limit</c>, e.g. "1GB".</summary>
     public string MemoryLimit { get; set; } = "1GB";
 
     /// <summary>DuckDB's worker threads; 0 means one per core.</summary>
     public int Threads { get; set; }
+
+    /// <summary>
+    /// A size DuckDB understands, like 512MB or 2GiB. Checked before it is spliced into a SET statement,
+    /// which takes no parameters.
+    /// </summary>
+    public static bool IsValidMemoryLimit(string value) => MemoryLimitPattern().IsMatch(value);
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^[0-9]+(\.[0-9]+)?\s*(B|[KMGT]i?B)$",
+        System.Text.RegularExpressions.RegexOptions.IgnoreCase
+        | System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex MemoryLimitPattern();
 }
 
 public sealed class PasswordHashingOptions

@@ -35,7 +35,8 @@ public static class HubOptionsValidation
                 $"{PasswordHasher.MaxLength} characters.";
         }
 
-        if (string.IsNullOrWhiteSpace(options.DuckDb.MemoryLimit)) return "Hub:DuckDb:MemoryLimit must be set.";
+        if (!DuckDbOptions.IsValidMemoryLimit(options.DuckDb.MemoryLimit))
+            return $"Hub:DuckDb:MemoryLimit '{options.DuckDb.MemoryLimit}' is not a size like 512MB or 2GB.";
         if (options.DuckDb.Threads < 0) return "Hub:DuckDb:Threads must be 0 (one per core) or more.";
         if (options.PasswordHashing.MaxConcurrency < 0) return "Hub:PasswordHashing:MaxConcurrency must be 0 or more.";
         if (options.PasswordHashing.QueueTimeoutMilliseconds < 0)

@@ -299,15 +299,21 @@ public sealed class AuthEndToEndTests
         Assert.Equal("application/problem+json", unknownRoute.Content.Headers.ContentType!.MediaType);
     }
 
-    [Fact]
-    public void Start_PlainHttpWithoutOptIn_RefusedNamingTheSetting()
+    [Theory]
+    [InlineData("--Hub:Urls=http://127.0.0.1:0", "Hub:AllowInsecureHttp")]
+    [InlineData("--Hub:Urls=ftp://127.0.0.1:21", "Hub:Urls")]
+    [InlineData("--Hub:DuckDb:MemoryLimit=lots", "Hub:DuckDb:MemoryLimit")]
+    [InlineData("--Hub:Bootstrap:AdminPassword=short", "Hub:Bootstrap:AdminPassword")]
+    [InlineData("--Hub:Tls:CertificatePath=/nonexistent/hub.crt", "Hub:Tls:CertificatePath")]
+    public void Start_WrongSetting_RefusedWithOneLineNamingIt(string setting, string named)
     {
         var dir = Path.Combine(Path.GetTempPath(), "lyzer-cfg-" + Guid.NewGuid().ToString("N"));
 
         var failure = Assert.Throws<HubConfigurationException>(() =>
-            HubApp.Build([$"--Hub:DataDir={dir}", "--Hub:Urls=http://127.0.0.1:0"]));
+            HubApp.Build([$"--Hub:DataDir={dir}", "--Hub:Urls=https://127.0.0.1:0", setting]));
 
-        Assert.Contains("Hub:AllowInsecureHttp", failure.Message, StringComparison.Ordinal);
+        Assert.Contains(named, failure.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', failure.Message);
         Assert.False(Directory.Exists(Path.Combine(dir, "tls")));
     }
 

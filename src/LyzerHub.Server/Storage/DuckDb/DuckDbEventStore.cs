@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using DuckDB.NET.Data;
 using LyzerHub.Server.Events;
 using LyzerHub.Server.Hosting;
@@ -46,7 +45,7 @@ public sealed partial class DuckDbEventStore : IEventStore
         if (_root is not null) return Task.CompletedTask;
         Directory.CreateDirectory(_options.DataDirFullPath);
         var memoryLimit = _options.DuckDb.MemoryLimit;
-        if (!MemoryLimitPattern().IsMatch(memoryLimit))
+        if (!DuckDbOptions.IsValidMemoryLimit(memoryLimit))
         {
             throw new InvalidOperationException($"Hub:DuckDb:MemoryLimit '{memoryLimit}' is not a size like 1GB.");
         }
@@ -271,8 +270,6 @@ public sealed partial class DuckDbEventStore : IEventStore
         reader.IsDBNull(2) ? null : reader.GetInt64(2),
         reader.IsDBNull(3) ? null : reader.GetDouble(3));
 
-    [GeneratedRegex(@"^[0-9]+(\.[0-9]+)?\s*(B|[KMGT]i?B)$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
-    private static partial Regex MemoryLimitPattern();
 }
 
 /// <summary>One grouped row of the metric statement; <see cref="Bucket"/> is null on a series' total.</summary>
