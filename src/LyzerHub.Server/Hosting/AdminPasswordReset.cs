@@ -11,7 +11,8 @@ namespace LyzerHub.Server.Hosting;
 /// </summary>
 public static class AdminPasswordReset
 {
-    public static async Task<int> RunAsync(string[] args)
+    /// <summary>Runs the command; the new password goes to <paramref name="output"/> (the console), never a log.</summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
     {
         var configuration = new ConfigurationBuilder()
             .AddJsonFile("appsettings.json", optional: true)
@@ -23,7 +24,7 @@ public static class AdminPasswordReset
         using var dataDirLock = DataDirLock.TryAcquire(options.DataDirFullPath);
         if (dataDirLock is null)
         {
-            await Console.Error.WriteLineAsync($"A Lyzer Hub is running on {options.DataDirFullPath}; stop it first.");
+            await error.WriteLineAsync($"A Lyzer Hub is running on {options.DataDirFullPath}; stop it first.");
             return 1;
         }
 
@@ -32,7 +33,7 @@ public static class AdminPasswordReset
         var admin = await store.FindOperatorAsync(CancellationToken.None);
         if (admin is null)
         {
-            await Console.Error.WriteLineAsync("There is no operator yet: start the hub once to create it.");
+            await error.WriteLineAsync("There is no operator yet: start the hub once to create it.");
             return 1;
         }
 
@@ -44,7 +45,7 @@ public static class AdminPasswordReset
         var revoked = await store.RevokeUserKeysAsync(admin.Id, TimeProvider.System.GetUtcNow(),
             CancellationToken.None);
 
-        await Console.Out.WriteLineAsync(
+        await output.WriteLineAsync(
             $"New password for '{admin.Username}': {password}{Environment.NewLine}" +
             $"It is shown only this once. {revoked} key(s) of '{admin.Username}' were revoked.");
         return 0;

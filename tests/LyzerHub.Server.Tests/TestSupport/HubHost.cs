@@ -47,14 +47,14 @@ public sealed class HubHost : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static Task<HubHost> StartAsync(bool fakeTime = false, params string[] extraArgs) =>
-        StartAsync(fakeTime, services: null, extraArgs);
-
     /// <summary>Starts a hub; <paramref name="services"/> may replace a dependency (e.g. a store that hangs).</summary>
     public static async Task<HubHost> StartAsync(
-        bool fakeTime, Action<IServiceCollection>? services, params string[] extraArgs)
+        bool fakeTime = false, Action<IServiceCollection>? services = null, params string[] extraArgs)
     {
-        var dataDir = Path.Combine(Path.GetTempPath(), "lyzer-test-" + Guid.NewGuid().ToString("N"));
+        // A test that restarts a hub on the same data passes its own --Hub:DataDir; the last one given wins.
+        var dataDir = extraArgs.LastOrDefault(a => a.StartsWith("--Hub:DataDir=", StringComparison.Ordinal))
+                ?["--Hub:DataDir=".Length..]
+            ?? Path.Combine(Path.GetTempPath(), "lyzer-test-" + Guid.NewGuid().ToString("N"));
         var time = fakeTime ? new FakeTimeProvider(DateTimeOffset.UtcNow) : null;
         var logs = new CapturingLoggerProvider();
         string[] args =
