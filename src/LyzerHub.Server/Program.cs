@@ -1,6 +1,7 @@
 using LyzerHub.Server.Hosting;
 
-if (args is ["reset-admin-password", .. var rest]) return await AdminPasswordReset.RunAsync(rest, Console.Out, Console.Error);
+if (args is ["reset-admin-password", .. var rest])
+    return await AdminPasswordReset.RunAsync(rest, Console.Out, Console.Error);
 
 WebApplication app;
 try

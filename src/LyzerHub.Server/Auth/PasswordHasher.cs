@@ -31,7 +31,9 @@ public sealed class PasswordHasher : IDisposable
         _decoyHash = new Lazy<string>(() => HashNow(Convert.ToBase64String(Guid.NewGuid().ToByteArray())));
     }
 
-    /// <summary>A hash to verify against when the user does not exist, so that costs what a wrong password does.</summary>
+    /// <summary>
+    /// A hash to verify against when the user does not exist, so that costs what a wrong password does.
+    /// </summary>
     public string DecoyHash => _decoyHash.Value;
 
     /// <summary>Hashes with a fresh salt; null when no hashing slot freed up in time (answer 503).</summary>

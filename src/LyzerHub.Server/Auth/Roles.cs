@@ -19,7 +19,8 @@ public static class Roles
         Permissions.ManageUsers, Permissions.ReadAudit,
     ];
 
-    private static readonly string[] s_member = [Permissions.ReadMetrics, Permissions.WriteEvents, Permissions.ReadEvents];
+    private static readonly string[] s_member =
+        [Permissions.ReadMetrics, Permissions.WriteEvents, Permissions.ReadEvents];
 
     private static readonly string[] s_viewer = [Permissions.ReadMetrics];
 

@@ -11,7 +11,9 @@ namespace LyzerHub.Server.Hosting;
 /// </summary>
 public static class AdminPasswordReset
 {
-    /// <summary>Runs the command; the new password goes to <paramref name="output"/> (the console), never a log.</summary>
+    /// <summary>
+    /// Runs the command; the new password goes to <paramref name="output"/> (the console), never a log.
+    /// </summary>
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
     {
         var configuration = new ConfigurationBuilder()

@@ -12,7 +12,10 @@ public sealed class DataDirLock : IDisposable
 
     public static DataDirLock? TryAcquire(string dataDir)
     {
-        Directory.CreateDirectory(dataDir);
+        // Owner-only: the databases hold hashes of passwords and keys, which are no one else's business.
+        if (OperatingSystem.IsWindows()) Directory.CreateDirectory(dataDir);
+        else Directory.CreateDirectory(dataDir,
+            UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         try
         {
             var stream = new FileStream(Path.Combine(dataDir, "hub.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite,

@@ -117,7 +117,8 @@ public static class HubApp
 
         if (uri.Host == "localhost") kestrel.ListenLocalhost(uri.Port, configure);
         else if (uri.Host is "*" or "+" or "0.0.0.0" or "[::]") kestrel.ListenAnyIP(uri.Port, configure);
-        else if (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var address)) kestrel.Listen(address, uri.Port, configure);
+        else if (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var address))
+            kestrel.Listen(address, uri.Port, configure);
         else throw new HubConfigurationException($"Hub:Urls host '{uri.Host}' must be an IP address or localhost.");
     }
 
@@ -137,8 +138,10 @@ public static class HubApp
         var (code, detail) = context.Response.StatusCode switch
         {
             StatusCodes.Status404NotFound => (ProblemCodes.NotFound, "No such endpoint."),
-            StatusCodes.Status405MethodNotAllowed => (ProblemCodes.InvalidRequest, "This method is not allowed here."),
-            StatusCodes.Status415UnsupportedMediaType => (ProblemCodes.UnsupportedMediaType, "Unsupported body type."),
+            StatusCodes.Status405MethodNotAllowed => (ProblemCodes.MethodNotAllowed,
+                $"{context.Request.Method} is not allowed here; the Allow header lists what is."),
+            StatusCodes.Status415UnsupportedMediaType => (ProblemCodes.UnsupportedMediaType,
+                "Send the body as JSON with 'Content-Type: application/json' (curl -d alone sends a form)."),
             _ => (ProblemCodes.InvalidRequest, "The request could not be handled."),
         };
         await HubProblems.Create(context, context.Response.StatusCode, code, detail).ExecuteAsync(context);

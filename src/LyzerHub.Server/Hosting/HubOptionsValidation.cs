@@ -12,7 +12,9 @@ public static class HubOptionsValidation
     {
         if (string.IsNullOrWhiteSpace(options.DataDir)) return "Hub:DataDir must name a directory.";
 
-        foreach (var url in options.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        var urls = options.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (urls.Length == 0) return "Hub:Urls must name at least one listener.";
+        foreach (var url in urls)
         {
             if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("https" or "http"))
                 return $"Hub:Urls has '{url}', which is not an http(s) URL.";

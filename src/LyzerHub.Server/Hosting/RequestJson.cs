@@ -30,12 +30,27 @@ public static class RequestJson
                 ? (null, HubProblems.InvalidField(context, "body", "must be a JSON object"))
                 : (value, null);
         }
+        catch (JsonException e) when (IsSyntaxError(e))
+        {
+            return (null, HubProblems.InvalidField(context, "body", NotJson(e)));
+        }
         catch (JsonException e)
         {
             var field = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? "body" : e.Path.TrimStart('$', '.');
-            return (null, HubProblems.InvalidField(context, field, "is not valid JSON of the expected type"));
+            return (null, HubProblems.InvalidField(context, field, "has the wrong JSON type"));
         }
     }
+
+    /// <summary>
+    /// Where a body stopped being JSON. The reader's own message is not used: it quotes the offending character,
+    /// which in a login body may be part of a password.
+    /// </summary>
+    public static string NotJson(JsonException e) =>
+        $"is not valid JSON (line {(e.LineNumber ?? 0) + 1}, byte {(e.BytePositionInLine ?? 0) + 1})";
+
+    // The serializer reports broken syntax with the reader's exception inside, a wrong type without it.
+    private static bool IsSyntaxError(JsonException e) =>
+        e.InnerException?.GetType().Name == "JsonReaderException";
 
     /// <summary>True when the request has a body to read (a length above zero, or chunked).</summary>
     public static bool HasBody(HttpContext context) =>

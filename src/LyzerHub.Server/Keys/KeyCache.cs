@@ -33,7 +33,9 @@ public sealed class KeyCache
         return false;
     }
 
-    /// <summary>Stores a grant read at <paramref name="generationBeforeRead"/>, unless an invalidation came since.</summary>
+    /// <summary>
+    /// Stores a grant read at <paramref name="generationBeforeRead"/>, unless an invalidation came since.
+    /// </summary>
     public void Put(KeyHash hash, CachedGrant grant, long generationBeforeRead)
     {
         _entries[hash] = grant;

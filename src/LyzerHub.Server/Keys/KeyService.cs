@@ -63,7 +63,9 @@ public sealed class KeyService(IControlStore store, KeyCache cache, TimeProvider
         return true;
     }
 
-    /// <summary>Revokes whatever key the plain secret belongs to, in any tenant: holding a key is the right to end it.</summary>
+    /// <summary>
+    /// Revokes whatever key the plain secret belongs to, in any tenant: holding a key is the right to end it.
+    /// </summary>
     public async Task RevokeBySecretAsync(string presentedKey, CancellationToken cancellationToken)
     {
         if (!KeyFormat.IsWellFormed(presentedKey)) return;
@@ -75,7 +77,9 @@ public sealed class KeyService(IControlStore store, KeyCache cache, TimeProvider
         cache.InvalidateKey(grant.Key.Id);
     }
 
-    /// <summary>The key's status as its record shows it (PRODUCT.md §4.3), applying the tenant's current policy.</summary>
+    /// <summary>
+    /// The key's status as its record shows it (PRODUCT.md §4.3), applying the tenant's current policy.
+    /// </summary>
     public string StatusOf(KeyRecord key, TenantPolicy policy)
     {
         if (key.RevokedAt is not null) return KeyStatuses.Revoked;

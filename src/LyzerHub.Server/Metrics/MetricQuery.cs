@@ -8,7 +8,9 @@ public enum MetricInterval { None, Minute, Hour, Day, Week, Month }
 
 public enum FilterOp { Eq, Neq, Gt, Gte, Lt, Lte, Contains, In }
 
-/// <summary>One filter of PRODUCT.md §6.2; <see cref="Value"/> is a number, string, boolean, or (for in) an array.</summary>
+/// <summary>
+/// One filter of PRODUCT.md §6.2; <see cref="Value"/> is a number, string, boolean, or (for in) an array.
+/// </summary>
 public sealed record MetricFilter(string Property, FilterOp Op, JsonElement Value);
 
 /// <summary>A validated metric query (PRODUCT.md §6.2). The range is half-open [From, To).</summary>

@@ -38,10 +38,10 @@ public static class MetricsEndpoints
         {
             document = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
         }
-        catch (JsonException)
+        catch (JsonException e)
         {
             Log.MetricQueryRejected(logger, 1);
-            return HubProblems.InvalidField(context, "body", "must be a JSON object");
+            return HubProblems.InvalidField(context, "body", RequestJson.NotJson(e));
         }
 
         MetricQuery? query;

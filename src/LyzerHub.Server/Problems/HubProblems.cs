@@ -66,7 +66,8 @@ public static class HubProblems
 
     public static ProblemHttpResult Overloaded(HttpContext context, string detail, int retryAfterSeconds)
     {
-        context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        context.Response.Headers.RetryAfter =
+            retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return Create(context, StatusCodes.Status503ServiceUnavailable, ProblemCodes.Overloaded, detail);
     }
 

@@ -25,6 +25,8 @@ public static class ProblemCatalog
             "The request conflicts with the current state (a username or slug is taken, or the last owner)."),
         [ProblemCodes.UnsupportedMediaType] = ("Unsupported media type",
             "Send application/json, or application/x-ndjson where the endpoint accepts it."),
+        [ProblemCodes.MethodNotAllowed] = ("Method not allowed",
+            "The endpoint exists but not with this HTTP method; the Allow header lists the methods it takes."),
         [ProblemCodes.InternalError] = ("Internal error", "The hub failed; the request id helps its operator."),
     };
 

@@ -16,5 +16,6 @@ public static class ProblemCodes
     public const string InvalidRequest = "invalid_request";
     public const string Conflict = "conflict";
     public const string UnsupportedMediaType = "unsupported_media_type";
+    public const string MethodNotAllowed = "method_not_allowed";
     public const string InternalError = "internal_error";
 }

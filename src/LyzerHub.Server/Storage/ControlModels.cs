@@ -49,7 +49,9 @@ public sealed record KeyRecord(
     DateTimeOffset? LastUsedAt,
     long RequestCount);
 
-/// <summary>What a key check needs in one read: the key, the secret's own end (after a roll), user and tenant.</summary>
+/// <summary>
+/// What a key check needs in one read: the key, the secret's own end (after a roll), user and tenant.
+/// </summary>
 public sealed record KeyGrant(KeyRecord Key, DateTimeOffset? SecretValidUntil, User User, Tenant Tenant);
 
 /// <summary>A page of a newest-first list and the cursor of the next page, if any.</summary>

@@ -49,7 +49,9 @@ public interface IControlStore
         string? cursor,
         CancellationToken cancellationToken);
 
-    /// <summary>Revokes a key (every secret of it). True when this call revoked it, false when it already was.</summary>
+    /// <summary>
+    /// Revokes a key (every secret of it). True when this call revoked it, false when it already was.
+    /// </summary>
     Task<bool> RevokeKeyAsync(string tenantId, string keyId, DateTimeOffset at, CancellationToken cancellationToken);
 
     /// <summary>Revokes every key of a user; returns how many this call revoked.</summary>

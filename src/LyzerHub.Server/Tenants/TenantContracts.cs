@@ -12,7 +12,9 @@ public sealed record TenantResponse(string Id, string Slug, string Name, DateTim
         new(tenant.Id, tenant.Slug, tenant.Name, tenant.CreatedAt, tenant.Policy);
 }
 
-/// <summary>The owner created with a tenant; <see cref="Password"/> only when the hub generated it (shown once).</summary>
+/// <summary>
+/// The owner created with a tenant; <see cref="Password"/> only when the hub generated it (shown once).
+/// </summary>
 public sealed record OwnerResponse(string Id, string Username, string Role, string? Password);
 
 public sealed record CreatedTenantResponse(

@@ -45,7 +45,8 @@ public sealed class AccessLogTests(ITestOutputHelper output)
         await AssertSumOfBytesAndUniquesAsync(client, lines);
     }
 
-    private static async Task<int> SendAllAsync(HttpClient client, List<AccessLogLine> lines, bool expectDuplicates = false)
+    private static async Task<int> SendAllAsync(
+        HttpClient client, List<AccessLogLine> lines, bool expectDuplicates = false)
     {
         var accepted = 0;
         foreach (var batch in lines.Chunk(BatchSize))
@@ -72,7 +73,8 @@ public sealed class AccessLogTests(ITestOutputHelper output)
         for (var t = first; t < end; t = t.AddHours(1))
         {
             var bucket = t;
-            expected.Add($"{Iso(bucket)}={lines.Count(l => l.Timestamp >= bucket && l.Timestamp < bucket.AddHours(1))}");
+            var count = lines.Count(l => l.Timestamp >= bucket && l.Timestamp < bucket.AddHours(1));
+            expected.Add($"{Iso(bucket)}={count}");
         }
 
         var result = await SeedFlowTests.QueryAsync(client, new

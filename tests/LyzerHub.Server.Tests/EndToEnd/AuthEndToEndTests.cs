@@ -40,7 +40,8 @@ public sealed class AuthEndToEndTests
         Assert.Equal(["read:metrics", "write:events"], json["permissions"]!.AsArray().Select(p => (string)p!));
         Assert.StartsWith("key_", (string)json["key_id"]!, StringComparison.Ordinal);
         Assert.Equal("default", (string)json["tenant"]!);
-        var expiresAt = DateTimeOffset.Parse((string)json["expires_at"]!, System.Globalization.CultureInfo.InvariantCulture);
+        var expiresAt = DateTimeOffset.Parse((string)json["expires_at"]!,
+            System.Globalization.CultureInfo.InvariantCulture);
         Assert.InRange(expiresAt - DateTimeOffset.UtcNow, TimeSpan.FromSeconds(3500), TimeSpan.FromSeconds(3601));
     }
 
@@ -75,6 +76,12 @@ public sealed class AuthEndToEndTests
         using var notJson = await client.PostAsync("/v1/auth/key",
             new StringContent("{\"username\": ", Encoding.UTF8, "application/json"));
 
+        using var form = await client.PostAsync("/v1/auth/key", new FormUrlEncodedContent(
+            new Dictionary<string, string> { ["username"] = "admin", ["password"] = HubHost.AdminPassword }));
+
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, form.StatusCode);
+        Assert.Contains("application/json", await form.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains("not valid JSON", await notJson.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         foreach (var response in new[] { unknownPermission, tooLong, notJson })
         {
             Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
@@ -126,7 +133,8 @@ public sealed class AuthEndToEndTests
         {
             using var response = await hub.Client(key).GetAsync("/v1/auth/whoami");
             Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-            Assert.Equal("Bearer realm=\"lyzer\", error=\"invalid_token\"", response.Headers.WwwAuthenticate.ToString());
+            Assert.Equal("Bearer realm=\"lyzer\", error=\"invalid_token\"",
+                response.Headers.WwwAuthenticate.ToString());
             answers.Add((await Comparable(response)).ToJsonString());
         }
 
@@ -163,8 +171,8 @@ public sealed class AuthEndToEndTests
         Assert.Equal("missing_permission", (string)problem!["code"]!);
         Assert.Equal("admin:hub", (string)problem["permission"]!);
         Assert.Contains("admin:hub", (string)problem["detail"]!, StringComparison.Ordinal);
-        Assert.Contains("error=\"insufficient_scope\", scope=\"admin:hub\"", response.Headers.WwwAuthenticate.ToString(),
-            StringComparison.Ordinal);
+        Assert.Contains("error=\"insufficient_scope\", scope=\"admin:hub\"",
+            response.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -336,7 +344,8 @@ public sealed class AuthEndToEndTests
         var (_, ownerPassword) = await CreateTenantAsync(hub, "globex", "bob@globex.test");
         keys.Add(await hub.LoginKeyAsync("bob@globex.test", ownerPassword));
         using (await hub.Client(keys[0]).GetAsync("/v1/auth/whoami")) { }
-        using (await hub.Client().PostAsJsonAsync("/v1/auth/key", new { username = "admin", password = "wrong-password-xx" })) { }
+        using (await hub.Client().PostAsJsonAsync("/v1/auth/key",
+                   new { username = "admin", password = "wrong-password-xx" })) { }
         string[] secrets = [.. keys, HubHost.AdminPassword, ownerPassword, "wrong-password-xx"];
 
         await hub.DisposeAsyncKeepingData(async dataDir =>

@@ -55,7 +55,8 @@ public sealed class SeedFlowTests
         using var array = await client.PostAsync("/v1/events", new StringContent(
             """[{"name":"view"},{"name":"view"}]""", Encoding.UTF8, "application/json"));
         using var ndjson = await client.PostAsync("/v1/events", new StringContent(
-            "{\"name\":\"view\"}\n\n{\"name\":\"view\"}\n{\"name\":\"view\"}\n", Encoding.UTF8, "application/x-ndjson"));
+            "{\"name\":\"view\"}\n\n{\"name\":\"view\"}\n{\"name\":\"view\"}\n", Encoding.UTF8,
+            "application/x-ndjson"));
         var count = await QueryAsync(client, new
         {
             @event = "view", from = DateTimeOffset.UtcNow.AddHours(-1).ToString("O"),
@@ -76,8 +77,12 @@ public sealed class SeedFlowTests
         var admin = hub.Client(await hub.LoginKeyAsync());
         var bob = hub.Client(await hub.LoginKeyAsync("bob@globex.test", password));
         var at = DateTimeOffset.UtcNow;
-        object Event(string id) => new { id, name = "purchase", timestamp = at.ToString("O"), properties = new { n = 1 } };
-        var range = new { @event = "purchase", from = at.AddHours(-1).ToString("O"), to = at.AddHours(1).ToString("O") };
+        object Event(string id) =>
+            new { id, name = "purchase", timestamp = at.ToString("O"), properties = new { n = 1 } };
+        var range = new
+        {
+            @event = "purchase", from = at.AddHours(-1).ToString("O"), to = at.AddHours(1).ToString("O"),
+        };
 
         using var adminSend = await admin.PostAsJsonAsync("/v1/events", new[] { Event("a"), Event("b"), Event("c") });
         using var bobSend = await bob.PostAsJsonAsync("/v1/events", new[] { Event("a") });

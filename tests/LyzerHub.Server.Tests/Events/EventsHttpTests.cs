@@ -72,7 +72,10 @@ public sealed class EventsHttpTests : IAsyncLifetime
     {
         var body = new byte[EventBatchParser.MaxBodyBytes + 1];
         Array.Fill(body, (byte)' ');
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/events") { Content = new ChunkedContent(body) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/events")
+        {
+            Content = new ChunkedContent(body),
+        };
         request.Content.Headers.ContentType = new("application/json");
 
         using var response = await _writer.SendAsync(request);
@@ -95,7 +98,9 @@ public sealed class EventsHttpTests : IAsyncLifetime
         return (long)json!["series"]![0]!["total"]!;
     }
 
-    /// <summary>Content without a known length, so HttpClient sends it chunked and only the server can count it.</summary>
+    /// <summary>
+    /// Content without a known length, so HttpClient sends it chunked and only the server can count it.
+    /// </summary>
     private sealed class ChunkedContent(byte[] body) : HttpContent
     {
         protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>

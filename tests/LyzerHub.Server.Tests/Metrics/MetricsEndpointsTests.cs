@@ -121,7 +121,9 @@ public sealed class MetricsEndpointsTests : IAsyncLifetime
     private static StoredEvent Event(string tenant, string id, DateTimeOffset ts, string properties = "{}") =>
         new(tenant, id, "e", ts, null, properties, ts);
 
-    /// <summary>Starts a hub (with <paramref name="store"/> replacing DuckDB when given) and a read:metrics client.</summary>
+    /// <summary>
+    /// Starts a hub (with <paramref name="store"/> replacing DuckDB when given) and a read:metrics client.
+    /// </summary>
     private async Task<(HttpClient Client, string TenantId)> StartAsync(IEventStore? store)
     {
         _hub = await HubHost.StartAsync(fakeTime: true, services: store is null

@@ -170,7 +170,8 @@ public abstract class ControlStoreContractTests : IAsyncLifetime
 
     // Records compare lists by reference, so compare what a client would see: the serialized form.
     private static void AssertSameTenant(Tenant expected, Tenant? actual) =>
-        Assert.Equal(System.Text.Json.JsonSerializer.Serialize(expected), System.Text.Json.JsonSerializer.Serialize(actual));
+        Assert.Equal(System.Text.Json.JsonSerializer.Serialize(expected),
+            System.Text.Json.JsonSerializer.Serialize(actual));
 
     private static (Tenant, User) NewTenant(string slug, string username)
     {

@@ -51,7 +51,9 @@ public sealed partial record AccessLogLine(
                     CultureInfo.InvariantCulture),
                 Unescape(match.Groups["request"].Value),
                 int.Parse(match.Groups["status"].Value, CultureInfo.InvariantCulture),
-                match.Groups["bytes"].Value == "-" ? 0 : long.Parse(match.Groups["bytes"].Value, CultureInfo.InvariantCulture),
+                match.Groups["bytes"].Value == "-"
+                    ? 0
+                    : long.Parse(match.Groups["bytes"].Value, CultureInfo.InvariantCulture),
                 Optional(match.Groups["referrer"]),
                 Optional(match.Groups["agent"]),
                 match.Groups["user"].Value == "-" ? null : match.Groups["user"].Value));
@@ -102,6 +104,11 @@ public sealed partial record AccessLogLine(
 
     private static string Unescape(string value) => value.Replace("\\\"", "\"", StringComparison.Ordinal);
 
-    [GeneratedRegex("""^(?<host>\S+) \S+ (?<user>\S+) \[(?<time>[^\]]+)\] "(?<request>(?:[^"\\]|\\.)*)" (?<status>\d{3}) (?<bytes>\d+|-)(?: "(?<referrer>(?:[^"\\]|\\.)*)" "(?<agent>(?:[^"\\]|\\.)*)")?$""")]
+    // host ident user [time] "request" status bytes, then optionally "referrer" "user agent" (combined format).
+    [GeneratedRegex("""
+        ^(?<host>\S+)\ \S+\ (?<user>\S+)\ \[(?<time>[^\]]+)\]\ "(?<request>(?:[^"\\]|\\.)*)"
+        \ (?<status>\d{3})\ (?<bytes>\d+|-)
+        (?:\ "(?<referrer>(?:[^"\\]|\\.)*)"\ "(?<agent>(?:[^"\\]|\\.)*)")?$
+        """, RegexOptions.IgnorePatternWhitespace)]
     private static partial Regex Combined();
 }

@@ -30,7 +30,8 @@ public sealed class CapturingLoggerProvider : ILoggerProvider
             var values = state is IEnumerable<KeyValuePair<string, object?>> pairs
                 ? string.Join(' ', pairs.Select(p => $"{p.Key}={p.Value}"))
                 : string.Empty;
-            entries.Enqueue(new CapturedLog(category, logLevel, eventId, $"{formatter(state, exception)} {values} {exception}"));
+            var text = $"{formatter(state, exception)} {values} {exception}";
+            entries.Enqueue(new CapturedLog(category, logLevel, eventId, text));
         }
     }
 }
