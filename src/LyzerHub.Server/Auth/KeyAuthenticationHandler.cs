@@ -28,11 +28,12 @@ public sealed partial class KeyAuthenticationHandler(
         var header = Request.Headers.Authorization;
         if (header.Count == 0) return AuthenticateResult.NoResult();
 
+        // One header value is the string itself: no copy, and the key is sliced, not substringed.
         var value = header.ToString();
         if (header.Count != 1 || !value.StartsWith(BearerPrefix, StringComparison.OrdinalIgnoreCase))
             return AuthenticateResult.Fail("invalid key");
 
-        var grant = await keys.FindActiveAsync(value[BearerPrefix.Length..].Trim(), Context.RequestAborted);
+        var grant = await keys.FindActiveAsync(value.AsMemory(BearerPrefix.Length).Trim(), Context.RequestAborted);
         if (grant is null)
         {
             Log.KeyRejected(Logger);

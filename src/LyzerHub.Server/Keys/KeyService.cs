@@ -34,11 +34,13 @@ public sealed class KeyService(IControlStore store, KeyCache cache, TimeProvider
     /// The active grant for a presented key, or null. Unknown, malformed, bad-checksum, expired, revoked and
     /// offboarded keys all end here as null, so callers cannot answer them differently.
     /// </summary>
-    public async ValueTask<CachedGrant?> FindActiveAsync(string presentedKey, CancellationToken cancellationToken)
+    /// <remarks>A cache hit completes synchronously and allocates nothing.</remarks>
+    public async ValueTask<CachedGrant?> FindActiveAsync(
+        ReadOnlyMemory<char> presentedKey, CancellationToken cancellationToken)
     {
-        if (!KeyFormat.IsWellFormed(presentedKey)) return null;
+        if (!KeyFormat.IsWellFormed(presentedKey.Span)) return null;
 
-        var hash = KeyFormat.Hash(presentedKey);
+        var hash = KeyFormat.Hash(presentedKey.Span);
         var now = time.GetUtcNow();
         if (!cache.TryGet(hash, now, out var cached))
         {

@@ -22,9 +22,10 @@ public sealed partial class HubBootstrapper(
         if (await store.HasAnyTenantAsync(cancellationToken)) return;
 
         var configured = options.Value.Bootstrap.AdminPassword;
-        var (created, outcome) = await tenants.CreateAsync(DefaultTenantSlug, "Default", OperatorUsername,
+        var result = await tenants.CreateAsync(DefaultTenantSlug, "Default", OperatorUsername,
             configured, ownerIsOperator: true, cancellationToken);
-        if (created is null) throw new InvalidOperationException($"Bootstrap could not create the tenant: {outcome}.");
+        if (result?.Created is not { } created)
+            throw new InvalidOperationException($"Bootstrap could not create the tenant: {result?.Outcome}.");
 
         Log.Bootstrapped(logger, created.Tenant.Id, created.Owner.Id);
         if (created.GeneratedPassword is { } password)

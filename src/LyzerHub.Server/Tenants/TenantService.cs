@@ -37,14 +37,18 @@ public sealed partial class TenantService(IControlStore store, PasswordHasher ha
         return errors;
     }
 
-    /// <summary>Creates the tenant and its owner; null when no hashing slot was free (answer 503).</summary>
-    public async Task<(NewTenant? Created, CreateTenantOutcome Outcome)> CreateAsync(
+    /// <summary>
+    /// Creates the tenant and its owner, whose password is <paramref name="password"/> or, when null, a generated
+    /// one returned in <see cref="NewTenant.GeneratedPassword"/>. Null when no hashing slot freed up in time
+    /// (answer 503); otherwise the store's outcome, with the tenant when it was created.
+    /// </summary>
+    public async Task<(NewTenant? Created, CreateTenantOutcome Outcome)?> CreateAsync(
         string slug, string name, string username, string? password, bool ownerIsOperator,
         CancellationToken cancellationToken)
     {
         var generated = password is null ? Passwords.Generate() : null;
         var hash = await hasher.HashAsync(password ?? generated!, cancellationToken);
-        if (hash is null) return (null, CreateTenantOutcome.Created);
+        if (hash is null) return null;
 
         var now = time.GetUtcNow();
         var tenant = new Tenant(Ids.NewTenantId(), slug, name, now, TenantPolicy.Default);

@@ -33,19 +33,16 @@ public static class TenantsEndpoints
             request.Owner?.Password);
         if (errors.Count > 0) return HubProblems.InvalidRequest(context, errors);
 
-        var (created, outcome) = await tenants.CreateAsync(request.Slug!, request.Name ?? request.Slug!,
+        var result = await tenants.CreateAsync(request.Slug!, request.Name ?? request.Slug!,
             request.Owner!.Username!, request.Owner.Password, ownerIsOperator: false, cancellationToken);
-        switch (outcome)
-        {
-            case CreateTenantOutcome.SlugTaken:
-                return HubProblems.Conflict(context, $"The slug '{request.Slug}' is taken.");
-            case CreateTenantOutcome.UsernameTaken:
-                return HubProblems.Conflict(context, $"The username '{request.Owner.Username}' is taken.");
-        }
+        if (result is not var (created, outcome))
+            return HubProblems.Overloaded(context, "Password hashing is saturated; retry shortly.", 1);
+        if (outcome == CreateTenantOutcome.SlugTaken)
+            return HubProblems.Conflict(context, $"The slug '{request.Slug}' is taken.");
+        if (outcome == CreateTenantOutcome.UsernameTaken)
+            return HubProblems.Conflict(context, $"The username '{request.Owner.Username}' is taken.");
 
-        if (created is null) return HubProblems.Overloaded(context, "Password hashing is saturated.", 1);
-
-        var (tenant, owner) = (created.Tenant, created.Owner);
+        var (tenant, owner) = (created!.Tenant, created.Owner);
         context.Response.Headers.CacheControl = "no-store";
         return TypedResults.Created((string?)null, new CreatedTenantResponse(tenant.Id, tenant.Slug, tenant.Name,
             tenant.CreatedAt, tenant.Policy, new OwnerResponse(owner.Id, owner.Username, owner.Role,
