@@ -9,6 +9,7 @@ public static class AuthServiceCollectionExtensions
     /// <summary>Key authentication, one authorization policy per permission, password hashing and key checks.</summary>
     public static IServiceCollection AddHubAuth(this IServiceCollection services)
     {
+        services.AddSingleton<PasswordHashingSlots>();
         services.AddSingleton<PasswordHasher>();
         services.AddSingleton<KeyCache>();
         services.AddSingleton<KeyService>();

@@ -9,7 +9,7 @@ namespace LyzerHub.Server.Auth;
 /// Argon2id through libsodium (Geralt), with a bound on how many hashes run at once: each costs tens of
 /// milliseconds of a core and ~19 MiB, so unbounded logins would starve every other request.
 /// </summary>
-public sealed class PasswordHasher : IDisposable
+public sealed class PasswordHasher(PasswordHashingSlots slots)
 {
     public const int MinLength = 12;
     public const int MaxLength = 256;
@@ -18,18 +18,8 @@ public sealed class PasswordHasher : IDisposable
     private const int Iterations = 2;
     private const int MemoryBytes = 19 * 1024 * 1024;
 
-    private readonly SemaphoreSlim _slots;
-    private readonly TimeSpan _queueTimeout;
-    private readonly Lazy<string> _decoyHash;
-
-    public PasswordHasher(IOptions<HubOptions> options)
-    {
-        var hashing = options.Value.PasswordHashing;
-        var slots = hashing.MaxConcurrency > 0 ? hashing.MaxConcurrency : Environment.ProcessorCount;
-        _slots = new SemaphoreSlim(slots, slots);
-        _queueTimeout = TimeSpan.FromMilliseconds(hashing.QueueTimeoutMilliseconds);
-        _decoyHash = new Lazy<string>(() => HashNow(Convert.ToBase64String(Guid.NewGuid().ToByteArray())));
-    }
+    private readonly Lazy<string> _decoyHash =
+        new(() => HashNow(Convert.ToBase64String(Guid.NewGuid().ToByteArray())));
 
     /// <summary>
     /// A hash to verify against when the user does not exist, so that costs what a wrong password does.
@@ -39,21 +29,21 @@ public sealed class PasswordHasher : IDisposable
     /// <summary>Hashes with a fresh salt; null when no hashing slot freed up in time (answer 503).</summary>
     public async Task<string?> HashAsync(string password, CancellationToken cancellationToken)
     {
-        if (!await _slots.WaitAsync(_queueTimeout, cancellationToken)) return null;
+        if (!await slots.TryEnterAsync(cancellationToken)) return null;
         try
         {
             return HashNow(password);
         }
         finally
         {
-            _slots.Release();
+            slots.Exit();
         }
     }
 
     /// <summary>Verifies; null when no hashing slot freed up in time (answer 503).</summary>
     public async Task<bool?> VerifyAsync(string encodedHash, string password, CancellationToken cancellationToken)
     {
-        if (!await _slots.WaitAsync(_queueTimeout, cancellationToken)) return null;
+        if (!await slots.TryEnterAsync(cancellationToken)) return null;
         try
         {
             var bytes = Encoding.UTF8.GetBytes(password);
@@ -68,11 +58,9 @@ public sealed class PasswordHasher : IDisposable
         }
         finally
         {
-            _slots.Release();
+            slots.Exit();
         }
     }
-
-    public void Dispose() => _slots.Dispose();
 
     private static string HashNow(string password)
     {
@@ -89,4 +77,27 @@ public sealed class PasswordHasher : IDisposable
             Array.Clear(bytes);
         }
     }
+}
+
+/// <summary>
+/// How many Argon2id hashes may run at once (<c>Hub:PasswordHashing</c>), and how long a caller waits for one.
+/// A service of its own so that the whole hub shares one bound.
+/// </summary>
+public sealed class PasswordHashingSlots(IOptions<HubOptions> options) : IDisposable
+{
+    private readonly SemaphoreSlim _slots = new(SlotCount(options.Value), SlotCount(options.Value));
+    private readonly TimeSpan _queueTimeout =
+        TimeSpan.FromMilliseconds(options.Value.PasswordHashing.QueueTimeoutMilliseconds);
+
+    /// <summary>Takes a slot, waiting at most the configured queue timeout; false when none freed up.</summary>
+    public Task<bool> TryEnterAsync(CancellationToken cancellationToken) =>
+        _slots.WaitAsync(_queueTimeout, cancellationToken);
+
+    public void Exit() => _slots.Release();
+
+    public void Dispose() => _slots.Dispose();
+
+    private static int SlotCount(HubOptions options) => options.PasswordHashing.MaxConcurrency > 0
+        ? options.PasswordHashing.MaxConcurrency
+        : Environment.ProcessorCount;
 }

@@ -39,7 +39,8 @@ public static class AdminPasswordReset
             return 1;
         }
 
-        using var hasher = new Auth.PasswordHasher(Options.Create(options));
+        using var slots = new Auth.PasswordHashingSlots(Options.Create(options));
+        var hasher = new Auth.PasswordHasher(slots);
         var password = Passwords.Generate();
         var hash = await hasher.HashAsync(password, CancellationToken.None)
             ?? throw new InvalidOperationException("No hashing slot in an otherwise idle process.");

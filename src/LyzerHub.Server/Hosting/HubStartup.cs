@@ -12,6 +12,7 @@ public sealed partial class HubStartup(
     IEventStore eventStore,
     HubBootstrapper bootstrapper,
     HubCertificate certificate,
+    Auth.PasswordHasher hasher,
     ILogger<HubStartup> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -19,6 +20,9 @@ public sealed partial class HubStartup(
         await controlStore.InitializeAsync(cancellationToken);
         await eventStore.InitializeAsync(cancellationToken);
         await bootstrapper.RunAsync(cancellationToken);
+
+        // The decoy hash for unknown usernames is made now, so the first such login costs what any other does.
+        _ = hasher.DecoyHash;
         Log.Certificate(logger, certificate.CertificatePath, certificate.Sha256Fingerprint,
             certificate.Generated ? "generated now" : "reused");
     }

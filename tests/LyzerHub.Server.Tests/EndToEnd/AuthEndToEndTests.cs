@@ -2,9 +2,11 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
+using LyzerHub.Server.Auth;
 using LyzerHub.Server.Hosting;
 using LyzerHub.Server.Keys;
 using LyzerHub.Server.Tests.TestSupport;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace LyzerHub.Server.Tests.EndToEnd;
 
@@ -90,6 +92,26 @@ public sealed class AuthEndToEndTests
             Assert.Equal("invalid_request", (string)problem!["code"]!);
             Assert.NotEmpty(problem["errors"]!.AsArray());
         }
+    }
+
+    [Fact]
+    public async Task Login_HashingSaturated_OverloadedWithRetryAfterThenServedAgain()
+    {
+        await using var hub = await HubHost.StartAsync(false, null,
+            "--Hub:PasswordHashing:MaxConcurrency=1", "--Hub:PasswordHashing:QueueTimeoutMilliseconds=50");
+        var slots = hub.Services.GetRequiredService<PasswordHashingSlots>();
+        var login = new { username = "admin", password = HubHost.AdminPassword };
+
+        Assert.True(await slots.TryEnterAsync(CancellationToken.None)); // another login is hashing
+        using var saturated = await hub.Client().PostAsJsonAsync("/v1/auth/key", login);
+        slots.Exit();
+        using var afterwards = await hub.Client().PostAsJsonAsync("/v1/auth/key", login);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, saturated.StatusCode);
+        Assert.Equal("1", saturated.Headers.RetryAfter!.ToString());
+        Assert.Contains("\"code\":\"overloaded\"", await saturated.Content.ReadAsStringAsync(),
+            StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, afterwards.StatusCode);
     }
 
     [Fact]
