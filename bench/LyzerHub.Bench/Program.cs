@@ -1,0 +1,35 @@
+using LyzerHub.Bench;
+
+// dotnet run -c Release --project bench/LyzerHub.Bench -- ingest [--events N] [--clients C] [--batch B]
+var arguments = BenchArguments.TryParse(args, out var error);
+if (arguments is null)
+{
+    Console.Error.WriteLine(error);
+    return 2;
+}
+
+#if DEBUG
+Console.Error.WriteLine("warning: a Debug build; run with -c Release for figures worth recording.");
+#endif
+
+Console.WriteLine($"Lyzer Hub ingest benchmark: {arguments.Events:N0} events in batches of "
+    + $"{arguments.BatchSize:N0}, {arguments.Clients} client(s), {Environment.ProcessorCount} cores, "
+    + $".NET {Environment.Version}");
+
+using var cancellation = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    cancellation.Cancel();
+};
+
+var events = new SyntheticEvents(arguments.Events, DateTimeOffset.UtcNow);
+
+Console.WriteLine("baseline: appending straight into DuckDbEventStore...");
+var baseline = await StoreBaseline.RunAsync(events, arguments.BatchSize, cancellation.Token);
+
+Console.WriteLine("hub: POST /v1/events over HTTPS...");
+var hub = await HubIngest.RunAsync(events, arguments.BatchSize, arguments.Clients, cancellation.Token);
+
+IngestReport.Print(Console.Out, arguments, baseline, hub);
+return 0;
