@@ -7,7 +7,7 @@ namespace LyzerHub.Server.Storage;
 /// work and must pass the same contract tests (<c>ControlStoreContractTests</c>). Every read of a tenant's
 /// resource takes the tenant id, so no query can cross tenants by forgetting a filter.
 /// </summary>
-public interface IControlStore
+public partial interface IControlStore
 {
     Task InitializeAsync(CancellationToken cancellationToken);
 

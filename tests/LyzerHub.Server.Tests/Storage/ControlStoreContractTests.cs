@@ -7,9 +7,9 @@ namespace LyzerHub.Server.Tests.Storage;
 /// What every <see cref="IControlStore"/> must do, run unchanged against each implementation (SQLite now,
 /// PostgreSQL with the scale-out work).
 /// </summary>
-public abstract class ControlStoreContractTests : IAsyncLifetime
+public abstract partial class ControlStoreContractTests : IAsyncLifetime
 {
-    private static readonly DateTimeOffset s_now = new(2026, 12, 3, 12, 0, 0, TimeSpan.Zero);
+    protected static readonly DateTimeOffset s_now = new(2026, 12, 3, 12, 0, 0, TimeSpan.Zero);
 
     protected IControlStore Store { get; private set; } = null!;
 
@@ -173,7 +173,7 @@ public abstract class ControlStoreContractTests : IAsyncLifetime
         Assert.Equal(System.Text.Json.JsonSerializer.Serialize(expected),
             System.Text.Json.JsonSerializer.Serialize(actual));
 
-    private static (Tenant, User) NewTenant(string slug, string username)
+    protected static (Tenant, User) NewTenant(string slug, string username)
     {
         var tenant = new Tenant(Ids.NewTenantId(), slug, slug.ToUpperInvariant(), s_now, TenantPolicy.Default);
         var user = new User(Ids.NewUserId(), tenant.Id, username, "owner", UserStates.Active, "hash-" + username,
@@ -181,7 +181,7 @@ public abstract class ControlStoreContractTests : IAsyncLifetime
         return (tenant, user);
     }
 
-    private static (KeyRecord, string) NewKey(Tenant tenant, User user, DateTimeOffset createdAt)
+    protected static (KeyRecord, string) NewKey(Tenant tenant, User user, DateTimeOffset createdAt)
     {
         var plain = KeyFormat.Generate();
         var record = new KeyRecord(Ids.NewKeyId(), tenant.Id, user.Id, "test", KeyFormat.StartOf(plain),

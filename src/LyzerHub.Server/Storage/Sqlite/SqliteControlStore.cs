@@ -12,7 +12,7 @@ namespace LyzerHub.Server.Storage.Sqlite;
 /// never wait for a writer. Connections are pooled by Microsoft.Data.Sqlite; each call opens one briefly.
 /// Times are stored as Unix milliseconds (UTC) so that ordering and comparisons stay numeric.
 /// </summary>
-public sealed class SqliteControlStore : IControlStore
+public sealed partial class SqliteControlStore : IControlStore
 {
     private const string FileName = "control.db";
 
