@@ -28,6 +28,7 @@ public static partial class AuthEndpoints
         HttpContext context,
         IControlStore store,
         PasswordHasher hasher,
+        LoginThrottle throttle,
         KeyService keys,
         ILoggerFactory loggers,
         CancellationToken cancellationToken)
@@ -47,6 +48,20 @@ public static partial class AuthEndpoints
             errors.Add(FieldError.ForField("expires_in_seconds", "must be a positive number of seconds"));
         if (errors.Count > 0) return HubProblems.InvalidRequest(context, errors);
 
+        var logger = loggers.CreateLogger(typeof(AuthEndpoints));
+        var usernameKey = Usernames.Key(request.Username!);
+        var address = context.Connection.RemoteIpAddress;
+        var wait = throttle.WaitBeforeAttempt(usernameKey, address);
+        if (wait > TimeSpan.Zero)
+        {
+            Log.LoginThrottled(logger);
+            // Whole seconds rounded up: a client that waits exactly Retry-After is never refused again.
+            var seconds = (int)Math.Ceiling(wait.TotalSeconds);
+            context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return HubProblems.Create(context, StatusCodes.Status429TooManyRequests, ProblemCodes.RateLimited,
+                $"Too many failed logins; retry in {seconds} s.");
+        }
+
         // Unknown users are verified against a decoy hash: the answer and its timing match a wrong password.
         var user = await store.FindUserByUsernameAsync(request.Username!, cancellationToken);
         var verified = await hasher.VerifyAsync(user?.PasswordHash ?? hasher.DecoyHash, request.Password!,
@@ -54,15 +69,16 @@ public static partial class AuthEndpoints
         if (verified is null)
             return HubProblems.Overloaded(context, "Too many logins are being checked; retry shortly.", 1);
 
-        var logger = loggers.CreateLogger(typeof(AuthEndpoints));
         if (user is null || verified is false || user.State != UserStates.Active)
         {
+            throttle.RecordFailure(usernameKey, address);
             Log.LoginFailed(logger);
             context.Response.Headers.WWWAuthenticate = $"Bearer realm=\"{KeyAuthenticationHandler.Realm}\"";
             return HubProblems.Create(context, StatusCodes.Status401Unauthorized, ProblemCodes.InvalidCredentials,
                 "The username or the password is wrong.");
         }
 
+        throttle.RecordSuccess(usernameKey, address);
         var tenant = await store.GetTenantAsync(user.TenantId, cancellationToken)
             ?? throw new InvalidOperationException($"User {user.Id} has no tenant.");
         var policy = tenant.Policy;
@@ -149,5 +165,9 @@ public static partial class AuthEndpoints
         [LoggerMessage(EventId = 1102, EventName = "LoginFailed", Level = LogLevel.Information,
             Message = "A login failed: unknown user, wrong password or inactive user")]
         public static partial void LoginFailed(ILogger logger);
+
+        [LoggerMessage(EventId = 1103, EventName = "LoginThrottled", Level = LogLevel.Information,
+            Message = "A login was refused by the failure throttle")]
+        public static partial void LoginThrottled(ILogger logger);
     }
 }

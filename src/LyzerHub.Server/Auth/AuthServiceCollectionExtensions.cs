@@ -11,6 +11,7 @@ public static class AuthServiceCollectionExtensions
     {
         services.AddSingleton<PasswordHashingSlots>();
         services.AddSingleton<PasswordHasher>();
+        services.AddSingleton<LoginThrottle>();
         services.AddSingleton<KeyCache>();
         services.AddSingleton<KeyService>();
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, PermissionDeniedResultHandler>();

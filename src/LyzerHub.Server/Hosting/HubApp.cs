@@ -10,6 +10,7 @@ using LyzerHub.Server.Storage.DuckDb;
 using LyzerHub.Server.Storage.Sqlite;
 using LyzerHub.Server.Tenants;
 using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace LyzerHub.Server.Hosting;
@@ -91,6 +92,7 @@ public static class HubApp
 
         var app = builder.Build();
         _ = app.Services.GetRequiredService<DataDirLock>();
+        UseForwardedHeadersFromKnownProxies(app, options);
         app.UseExceptionHandler(errors => errors.Run(WriteUnhandledAsync));
         app.UseStatusCodePages(WriteStatusProblemAsync);
         app.UseKeyInQueryRefusal();
@@ -105,6 +107,21 @@ public static class HubApp
         app.MapEvents();
         app.MapMetrics();
         return app;
+    }
+
+    /// <summary>
+    /// Believes X-Forwarded-For only from the configured proxies. ASP.NET Core's defaults trust loopback, which
+    /// would let any local process pick its client address, so they are cleared first.
+    /// </summary>
+    private static void UseForwardedHeadersFromKnownProxies(WebApplication app, HubOptions options)
+    {
+        if (options.KnownProxies.Count == 0) return;
+
+        var forwarded = new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedFor };
+        forwarded.KnownIPNetworks.Clear();
+        forwarded.KnownProxies.Clear();
+        foreach (var proxy in options.KnownProxies) forwarded.KnownProxies.Add(IPAddress.Parse(proxy));
+        app.UseForwardedHeaders(forwarded);
     }
 
     private static void Listen(

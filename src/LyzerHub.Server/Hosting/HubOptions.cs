@@ -13,6 +13,9 @@ public sealed class HubOptions
 
     public bool AllowInsecureHttp { get; set; }
 
+    /// <summary>Reverse proxies whose <c>X-Forwarded-For</c> is believed; nobody's by default.</summary>
+    public IList<string> KnownProxies { get; set; } = [];
+
     public TlsOptions Tls { get; set; } = new();
 
     public BootstrapOptions Bootstrap { get; set; } = new();

@@ -23,6 +23,12 @@ public static class HubOptionsValidation
             if (uri.Port is < 0 or > 65535) return $"Hub:Urls has '{url}' with an invalid port.";
         }
 
+        foreach (var proxy in options.KnownProxies)
+        {
+            if (!System.Net.IPAddress.TryParse(proxy, out _))
+                return $"Hub:KnownProxies has '{proxy}', which is not an IP address.";
+        }
+
         if (options.Tls.CertificatePath is { } cert && !File.Exists(cert))
             return $"Hub:Tls:CertificatePath names '{cert}', which does not exist.";
         if (options.Tls.KeyPath is { } key && !File.Exists(key))

@@ -294,9 +294,7 @@ public sealed partial class SqliteControlStore : IControlStore
         return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>The hub-wide unique form of a username: case-insensitive for any script, not only ASCII.</summary>
-    internal static string UsernameKey(string username) =>
-        username.Normalize(System.Text.NormalizationForm.FormKC).ToUpperInvariant();
+    internal static string UsernameKey(string username) => Auth.Usernames.Key(username);
 
     private async Task<User?> FindUserAsync(string where, object value, CancellationToken cancellationToken)
     {
