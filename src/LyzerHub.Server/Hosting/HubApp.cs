@@ -9,6 +9,7 @@ using LyzerHub.Server.Storage;
 using LyzerHub.Server.Storage.DuckDb;
 using LyzerHub.Server.Storage.Sqlite;
 using LyzerHub.Server.Tenants;
+using LyzerHub.Server.Users;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -87,6 +88,7 @@ public static class HubApp
         builder.Services.AddSingleton<HubBootstrapper>();
         builder.Services.AddEvents();
         builder.Services.AddHubMetrics();
+        builder.Services.AddUsers();
         builder.Services.AddHostedService<HubStartup>();
 
         var app = builder.Build();
@@ -104,6 +106,7 @@ public static class HubApp
         app.MapTenants();
         app.MapEvents();
         app.MapMetrics();
+        app.MapUsers();
         return app;
     }
 
