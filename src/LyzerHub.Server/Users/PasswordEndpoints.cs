@@ -37,6 +37,8 @@ public static class PasswordEndpoints
         else if (UsersEndpoints.ValidatePassword("new_password", request.NewPassword) is { } error) errors.Add(error);
         if (errors.Count > 0) return HubProblems.InvalidRequest(context, errors);
 
+        // Known gap: wrong current passwords are not throttled like logins, so a stolen login key may guess until it
+        // expires — counting them in the login throttle would close it.
         var (outcome, revoked) = await users.ChangePasswordAsync(context.User.GetTenantId(),
             context.User.GetUserId(), context.User.GetKeyId(), request.CurrentPassword!, request.NewPassword!,
             cancellationToken);

@@ -14,6 +14,8 @@ public enum PasswordChangeOutcome { Changed, WrongPassword, Overloaded, UserGone
 /// Changes to users and tenant policy. Each store write is followed by dropping the cached key checks it affects,
 /// so effective permissions, offboarding and policy hold from the very next request on this node.
 /// </summary>
+// Known gap: no audit entries (user.created, user.role_changed, user.offboarded, auth.password_changed,
+// tenant.policy_changed) — the audit issue must write them inside these store transactions.
 public sealed class UserService(
     IControlStore store, PasswordHasher hasher, KeyCache cache, TimeProvider time, ILogger<UserService> logger)
 {
