@@ -9,6 +9,7 @@ using LyzerHub.Server.Storage;
 using LyzerHub.Server.Storage.DuckDb;
 using LyzerHub.Server.Storage.Sqlite;
 using LyzerHub.Server.Tenants;
+using LyzerHub.Server.Users;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -88,6 +89,7 @@ public static class HubApp
         builder.Services.AddSingleton<HubBootstrapper>();
         builder.Services.AddEvents();
         builder.Services.AddHubMetrics();
+        builder.Services.AddUsers();
         builder.Services.AddHostedService<HubStartup>();
 
         var app = builder.Build();
@@ -106,6 +108,7 @@ public static class HubApp
         app.MapTenants();
         app.MapEvents();
         app.MapMetrics();
+        app.MapUsers();
         return app;
     }
 

@@ -59,4 +59,16 @@ public sealed class KeyCache
             if (grant.Grant.User.Id == userId) _entries.TryRemove(hash, out _);
         }
     }
+
+    /// <summary>
+    /// Drops every grant of the tenant: a policy change alters when its keys end, and grants carry the policy.
+    /// </summary>
+    public void InvalidateTenant(string tenantId)
+    {
+        Interlocked.Increment(ref _generation);
+        foreach (var (hash, grant) in _entries)
+        {
+            if (grant.Grant.Tenant.Id == tenantId) _entries.TryRemove(hash, out _);
+        }
+    }
 }

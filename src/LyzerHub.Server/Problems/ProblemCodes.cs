@@ -15,6 +15,8 @@ public static class ProblemCodes
     public const string QueryTimeout = "query_timeout";
     public const string InvalidRequest = "invalid_request";
     public const string Conflict = "conflict";
+    public const string InsufficientRole = "insufficient_role";
+    public const string LoginKeyRequired = "login_key_required";
     public const string UnsupportedMediaType = "unsupported_media_type";
     public const string MethodNotAllowed = "method_not_allowed";
     public const string InternalError = "internal_error";
