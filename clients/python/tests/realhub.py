@@ -43,7 +43,7 @@ class Hub:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        shutil.rmtree(self.data_dir, ignore_errors=True)
+        shutil.rmtree(os.path.dirname(self.data_dir), ignore_errors=True)
 
 
 _lock = threading.Lock()
@@ -97,13 +97,15 @@ def _start() -> Hub:
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         if build.returncode != 0:
             raise RuntimeError(f"dotnet build failed:\n{build.stdout[-3000:]}")
-    data_dir = tempfile.mkdtemp(prefix="lyzer-pytest-")
+    # <tmp>/data, so that from <tmp> the hub's certificate is at data/tls/hub.crt as in the README.
+    data_dir = os.path.join(tempfile.mkdtemp(prefix="lyzer-pytest-"), "data")
     port = _free_port()
     url = f"https://127.0.0.1:{port}"
     password = secrets.token_urlsafe(24)
     # The password goes in through the environment, so it never shows in the process list.
     env["Hub__Bootstrap__AdminPassword"] = password
-    log_path = os.path.join(data_dir, "hub.log")
+    os.makedirs(data_dir)
+    log_path = os.path.join(os.path.dirname(data_dir), "hub.log")
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             [dotnet, str(DLL), f"--Hub:DataDir={data_dir}", f"--Hub:Urls={url}"],
