@@ -88,6 +88,7 @@ def _tail(path: str) -> str:
 
 
 def _start() -> Hub:
+    """Builds and starts the hub; on failure removes what it made and raises with the hub's output."""
     dotnet = os.environ.get("DOTNET") or shutil.which("dotnet")
     if not dotnet:
         raise RuntimeError("dotnet is not on PATH (the Python tests need the .NET 10 SDK to run a real hub)")
@@ -116,7 +117,9 @@ def _start() -> Hub:
     last_error = "no answer yet"
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"the hub exited with {process.returncode}:\n{_tail(log_path)}")
+            message = f"the hub exited with {process.returncode}:\n{_tail(log_path)}"
+            shutil.rmtree(os.path.dirname(data_dir), ignore_errors=True)
+            raise RuntimeError(message)
         if os.path.exists(ca_file):
             try:
                 context = ssl.create_default_context(cafile=ca_file)
@@ -128,4 +131,6 @@ def _start() -> Hub:
         time.sleep(0.25)
     process.kill()
     process.wait()
-    raise RuntimeError(f"the hub did not answer /healthz within {START_TIMEOUT} s ({last_error}):\n{_tail(log_path)}")
+    message = f"the hub did not answer /healthz within {START_TIMEOUT} s ({last_error}):\n{_tail(log_path)}"
+    shutil.rmtree(os.path.dirname(data_dir), ignore_errors=True)
+    raise RuntimeError(message)

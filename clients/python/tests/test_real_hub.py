@@ -19,10 +19,6 @@ from . import realhub
 THREADS = 20
 
 
-def setUpModule() -> None:
-    realhub.hub()  # raises (so every test here errors) when dotnet is missing or the hub does not start
-
-
 class Gate:
     """Counts calls of a KeyManager's login; a login waits until every thread has asked for a key,
     so all of them are really in get_key() while it is in flight."""
@@ -64,6 +60,7 @@ class Gate:
 
 class RealHubTests(unittest.TestCase):
     def setUp(self) -> None:
+        # Raises, so each test counts as failed, when dotnet is missing or the hub does not start.
         self.hub = realhub.hub()
         self.now = datetime.now(timezone.utc)
 
