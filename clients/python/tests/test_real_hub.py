@@ -124,16 +124,16 @@ class RealHubTests(unittest.TestCase):
         gate = Gate(manager, THREADS)
         first = gate.run(manager.get_key)
         self.assertEqual(gate.logins, 1)
-        self.assertEqual(len(set(first)), 1, first)
-        self.assertIsInstance(first[0], str)
+        self.assertEqual(len(set(first)), 1, "every thread got the same key")
+        self.assertTrue(all(isinstance(k, str) for k in first), [type(k).__name__ for k in first])
 
         # 30 s before expiry (margin 60 s): every thread sees the key due for renewal at once.
         real = time.monotonic
         with mock.patch.object(keys_module, "_monotonic", lambda: real() + 3600 - 30):
             second = gate.run(manager.get_key)
         self.assertEqual(gate.logins, 2)
-        self.assertEqual(len(set(second)), 1, second)
-        self.assertNotEqual(second[0], first[0])
+        self.assertEqual(len(set(second)), 1, "every thread got the same new key")
+        self.assertTrue(second[0] != first[0], "the key was renewed")
 
     def test_revoked_key_is_refreshed_once_then_the_call_succeeds(self) -> None:
         manager = self.manager()
@@ -170,11 +170,11 @@ class RealHubTests(unittest.TestCase):
         logins = self.count_logins(manager)
         key = manager.get_key()
         for _ in range(5):
-            self.assertEqual(manager.get_key(), key)
+            self.assertTrue(manager.get_key() == key, "the cached key")
         self.assertEqual(logins[0], 1, "no login per call for a key living less than the margin")
         real = time.monotonic
         with mock.patch.object(keys_module, "_monotonic", lambda: real() + 6):
-            self.assertNotEqual(manager.get_key(), key)
+            self.assertTrue(manager.get_key() != key, "renewed past half its life")
         self.assertEqual(logins[0], 2)
 
     def test_429_from_failed_logins_is_waited_out_then_the_login_succeeds(self) -> None:
@@ -197,7 +197,7 @@ class RealHubTests(unittest.TestCase):
         with mock.patch.object(right._transport, "_send_once", recording):
             started = time.monotonic()
             key = right.get_key()
-        self.assertTrue(key.startswith("lyz_"))
+        self.assertTrue(key.startswith("lyz_"), "a key")
         self.assertEqual(seen, [429], "the sixth attempt was throttled, the retry after Retry-After was not")
         self.assertGreaterEqual(time.monotonic() - started, 1.0)
 
