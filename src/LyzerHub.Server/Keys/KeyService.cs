@@ -48,16 +48,22 @@ public sealed class KeyService(IControlStore store, KeyCache cache, TimeProvider
     /// The active grant for a presented key, or null. Unknown, malformed, bad-checksum, expired, revoked and
     /// offboarded keys all end here as null, so callers cannot answer them differently.
     /// </summary>
-    /// <remarks>A cache hit completes synchronously and allocates nothing.</remarks>
+    /// <remarks>
+    /// A cache hit completes synchronously and allocates nothing. It skips the checksum: only keys that passed it
+    /// (and were found in the store) are ever cached, and equal hashes mean equal keys.
+    /// </remarks>
     public async ValueTask<CachedGrant?> FindActiveAsync(
         ReadOnlyMemory<char> presentedKey, CancellationToken cancellationToken)
     {
-        if (!KeyFormat.IsWellFormed(presentedKey.Span)) return null;
+        if (!KeyFormat.HasKeyShape(presentedKey.Span)) return null;
 
         var hash = KeyFormat.Hash(presentedKey.Span);
         var now = time.GetUtcNow();
         if (!cache.TryGet(hash, now, out var cached))
         {
+            // The checksum refuses a made-up or mistyped key before it costs a store read.
+            if (!KeyFormat.IsWellFormed(presentedKey.Span)) return null;
+
             var generation = cache.Generation;
             var grant = await store.FindKeyBySecretAsync(hash, cancellationToken);
             if (grant is null) return null;
