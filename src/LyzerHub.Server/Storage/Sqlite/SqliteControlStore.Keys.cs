@@ -93,6 +93,18 @@ public sealed partial class SqliteControlStore
         await transaction.CommitAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// Data directories made before keys had their own rate limit lack the column; CREATE TABLE IF NOT EXISTS
+    /// leaves their table as it was.
+    /// </summary>
+    private static async Task AddKeyRateLimitColumnAsync(SqliteConnection connection, CancellationToken ct)
+    {
+        await using var probe = Command(connection,
+            "SELECT COUNT(*) FROM pragma_table_info('keys') WHERE name = 'rate_limit'");
+        if (Convert.ToInt64(await probe.ExecuteScalarAsync(ct), System.Globalization.CultureInfo.InvariantCulture) == 0)
+            await ExecuteAsync(connection, "ALTER TABLE keys ADD COLUMN rate_limit TEXT", ct);
+    }
+
     private static KeyRateLimit? ReadRateLimit(DbDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? null : JsonSerializer.Deserialize<KeyRateLimit>(reader.GetString(ordinal), s_json);
 }

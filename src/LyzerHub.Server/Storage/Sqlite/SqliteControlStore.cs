@@ -93,6 +93,7 @@ public sealed partial class SqliteControlStore : IControlStore
                 created_at INTEGER NOT NULL,
                 valid_until INTEGER);
             """, cancellationToken);
+        await AddKeyRateLimitColumnAsync(connection, cancellationToken);
     }
 
     public async Task<bool> IsReadyAsync(CancellationToken cancellationToken)
