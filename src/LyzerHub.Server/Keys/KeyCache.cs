@@ -22,6 +22,7 @@ public sealed class KeyCache
     public static readonly TimeSpan EntryLifetime = TimeSpan.FromSeconds(30);
 
     private readonly ConcurrentDictionary<KeyHash, CachedGrant> _entries = new();
+    private readonly Lock _writeLock = new();
     private long _generation;
 
     public long Generation => Interlocked.Read(ref _generation);
@@ -38,25 +39,36 @@ public sealed class KeyCache
     /// </summary>
     public void Put(KeyHash hash, CachedGrant grant, long generationBeforeRead)
     {
-        _entries[hash] = grant;
-        if (Generation != generationBeforeRead) _entries.TryRemove(hash, out _);
+        // Under the lock, "check the generation, then write" cannot interleave with an invalidation. Writing
+        // first and removing on a changed generation left a moment in which a request that began after the
+        // revocation returned could still read the stale grant. Only misses take this lock; hits never do.
+        lock (_writeLock)
+        {
+            if (_generation == generationBeforeRead) _entries[hash] = grant;
+        }
     }
 
     public void InvalidateKey(string keyId)
     {
-        Interlocked.Increment(ref _generation);
-        foreach (var (hash, grant) in _entries)
+        lock (_writeLock)
         {
-            if (grant.Grant.Key.Id == keyId) _entries.TryRemove(hash, out _);
+            Interlocked.Increment(ref _generation);
+            foreach (var (hash, grant) in _entries)
+            {
+                if (grant.Grant.Key.Id == keyId) _entries.TryRemove(hash, out _);
+            }
         }
     }
 
     public void InvalidateUser(string userId)
     {
-        Interlocked.Increment(ref _generation);
-        foreach (var (hash, grant) in _entries)
+        lock (_writeLock)
         {
-            if (grant.Grant.User.Id == userId) _entries.TryRemove(hash, out _);
+            Interlocked.Increment(ref _generation);
+            foreach (var (hash, grant) in _entries)
+            {
+                if (grant.Grant.User.Id == userId) _entries.TryRemove(hash, out _);
+            }
         }
     }
 
