@@ -108,8 +108,7 @@ public sealed class KeysEndToEndTests
     public async Task CreateKey_MemberAsksForManageKeys_Forbidden()
     {
         await using var hub = await HubHost.StartAsync();
-        var (_, password) = await DirectControlDb.AddUserAsync(hub, await hub.DefaultTenantIdAsync(),
-            "mia@example.test", "member");
+        var (_, password) = await hub.AddUserAsync("mia@example.test", "member");
         var member = hub.Client(await hub.LoginKeyAsync("mia@example.test", password));
 
         using var response = await member.PostAsJsonAsync("/v1/keys",
@@ -179,8 +178,7 @@ public sealed class KeysEndToEndTests
         };
 
         using var refused = await login.PostAsJsonAsync("/v1/keys", body);
-        await DirectControlDb.SetPolicyAsync(hub, await hub.DefaultTenantIdAsync(),
-            TenantPolicy.Default with { AllowNonExpiringKeys = true });
+        await hub.PatchPolicyAsync(new { allow_non_expiring_keys = true });
         // A fresh login reads the tenant's new policy; the earlier key's cached grant may hold the old one.
         using var allowed = await hub.Client(await hub.LoginKeyAsync()).PostAsJsonAsync("/v1/keys", body);
 
@@ -277,8 +275,7 @@ public sealed class KeysEndToEndTests
         await using var hub = await HubHost.StartAsync();
         var admin = hub.Client(await hub.LoginKeyAsync(extra: new { permissions = new[] {
             "read:metrics", "manage:keys" } }));
-        var (_, password) = await DirectControlDb.AddUserAsync(hub, await hub.DefaultTenantIdAsync(),
-            "mia@example.test", "member");
+        var (_, password) = await hub.AddUserAsync("mia@example.test", "member");
         var member = hub.Client(await hub.LoginKeyAsync("mia@example.test", password));
         var membersKey = await CreateKeyAsync(member, new { name = "mine", permissions = s_readMetrics });
         var adminsKey = await CreateKeyAsync(admin, new { name = "admin's", permissions = s_readMetrics });
