@@ -48,39 +48,24 @@ public sealed class KeyCache
         }
     }
 
-    public void InvalidateKey(string keyId)
-    {
-        lock (_writeLock)
-        {
-            Interlocked.Increment(ref _generation);
-            foreach (var (hash, grant) in _entries)
-            {
-                if (grant.Grant.Key.Id == keyId) _entries.TryRemove(hash, out _);
-            }
-        }
-    }
+    public void InvalidateKey(string keyId) => Invalidate(grant => grant.Grant.Key.Id == keyId);
 
-    public void InvalidateUser(string userId)
-    {
-        lock (_writeLock)
-        {
-            Interlocked.Increment(ref _generation);
-            foreach (var (hash, grant) in _entries)
-            {
-                if (grant.Grant.User.Id == userId) _entries.TryRemove(hash, out _);
-            }
-        }
-    }
+    public void InvalidateUser(string userId) => Invalidate(grant => grant.Grant.User.Id == userId);
 
     /// <summary>
     /// Drops every grant of the tenant: a policy change alters when its keys end, and grants carry the policy.
     /// </summary>
-    public void InvalidateTenant(string tenantId)
+    public void InvalidateTenant(string tenantId) => Invalidate(grant => grant.Grant.Tenant.Id == tenantId);
+
+    private void Invalidate(Func<CachedGrant, bool> matches)
     {
-        Interlocked.Increment(ref _generation);
-        foreach (var (hash, grant) in _entries)
+        lock (_writeLock)
         {
-            if (grant.Grant.Tenant.Id == tenantId) _entries.TryRemove(hash, out _);
+            Interlocked.Increment(ref _generation);
+            foreach (var (hash, grant) in _entries)
+            {
+                if (matches(grant)) _entries.TryRemove(hash, out _);
+            }
         }
     }
 }
