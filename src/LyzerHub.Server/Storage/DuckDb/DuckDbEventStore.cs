@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using DuckDB.NET.Data;
 using LyzerHub.Server.Events;
@@ -27,6 +28,7 @@ public sealed partial class DuckDbEventStore : IEventStore
     private readonly SemaphoreSlim _appendGate = new(1, 1);
     private readonly string _connectionString;
     private DuckDBConnection? _root;
+    private DuckDBConnection? _writer;
 
     public DuckDbEventStore(IOptions<HubOptions> options, ILogger<DuckDbEventStore> logger)
     {
@@ -128,6 +130,65 @@ public sealed partial class DuckDbEventStore : IEventStore
             DateTimeOffset.UnixEpoch.AddTicks(reader.GetInt64(2) * TimeSpan.TicksPerMicrosecond)), cancellationToken);
     }
 
+    public async IAsyncEnumerable<StoredEvent> ListEventsAsync(
+        string tenantId, EventListQuery query, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var (sql, parameters) = BuildListSql(tenantId, query);
+
+        // Opening and the first fetch run off the request thread; later fetches block briefly once per chunk of
+        // rows (DuckDB's reader is synchronous), which is the price of streaming instead of buffering the result.
+        var (connection, command, reader) = await Task.Run(() =>
+        {
+            var connection = Open();
+            var command = connection.CreateCommand();
+            command.CommandText = sql;
+            foreach (var parameter in parameters) command.Parameters.Add(parameter);
+            command.UseStreamingMode = true;
+            try
+            {
+                return (connection, command, command.ExecuteReader());
+            }
+            catch
+            {
+                command.Dispose();
+                connection.Dispose();
+                throw;
+            }
+        }, cancellationToken);
+
+        // Known gap: a slow export keeps its read transaction open, which holds back DuckDB's automatic checkpoint
+        // until it ends; a row cap per export or a snapshot copied to a file would bound that.
+        using (connection)
+        using (command)
+        using (reader)
+        using (cancellationToken.Register(command.Cancel))
+        {
+            while (true)
+            {
+                bool more;
+                try
+                {
+                    more = reader.Read();
+                }
+                catch (DuckDBException) when (cancellationToken.IsCancellationRequested)
+                {
+                    throw new OperationCanceledException(cancellationToken);
+                }
+
+                if (!more) yield break;
+                yield return new StoredEvent(
+                    tenantId,
+                    reader.GetString(0),
+                    reader.GetString(1),
+                    FromUnixMicroseconds(reader.GetInt64(2)),
+                    reader.IsDBNull(3) ? null : reader.GetString(3),
+                    reader.GetString(4),
+                    FromUnixMicroseconds(reader.GetInt64(5)));
+            }
+        }
+    }
+
     public async Task<bool> IsReadyAsync(CancellationToken cancellationToken)
     {
         if (_root is null) return false;
@@ -137,6 +198,8 @@ public sealed partial class DuckDbEventStore : IEventStore
 
     public ValueTask DisposeAsync()
     {
+        _writer?.Dispose();
+        _writer = null;
         _root?.Dispose();
         _root = null;
         _appendGate.Dispose();
@@ -148,17 +211,16 @@ public sealed partial class DuckDbEventStore : IEventStore
         var stopwatch = Stopwatch.StartNew();
         var duplicates = new bool[events.Count];
 
-        // Within the list the first write wins; only first occurrences go to the database.
-        var seen = new HashSet<(string, string)>();
-        for (var i = 0; i < events.Count; i++) duplicates[i] = !seen.Add((events[i].TenantId, events[i].Id));
+        // Within the list the first write wins; only first occurrences go to the database, so every staged row has
+        // its own (tenant, id) and the insert's RETURNING identifies it without ambiguity.
+        var staged = new Dictionary<(string TenantId, string Id), int>(events.Count);
+        for (var i = 0; i < events.Count; i++)
+        {
+            duplicates[i] = !staged.TryAdd((events[i].TenantId, events[i].Id), i);
+        }
 
-        using var connection = Open();
-        Execute(connection, """
-            BEGIN TRANSACTION;
-            CREATE TEMP TABLE staging (
-                seq INTEGER, tenant_id VARCHAR, id VARCHAR, name VARCHAR, ts TIMESTAMPTZ,
-                distinct_id VARCHAR, properties VARCHAR, received_at TIMESTAMPTZ);
-            """);
+        var connection = _writer ??= OpenWriter();
+        Execute(connection, "BEGIN TRANSACTION");
         try
         {
             using (var appender = connection.CreateAppender("temp", "main", "staging"))
@@ -178,19 +240,20 @@ public sealed partial class DuckDbEventStore : IEventStore
                 }
             }
 
-            var stored = RunOn(connection, """
-                SELECT seq FROM staging s
-                WHERE EXISTS (SELECT 1 FROM events e WHERE e.tenant_id = s.tenant_id AND e.id = s.id)
-                """, [], reader => reader.GetInt32(0));
-            foreach (var seq in stored) duplicates[seq] = true;
+            // The primary key's index check is the one duplicate lookup: a row whose (tenant, id) is stored already
+            // is skipped, and RETURNING names the rows that went in, so the rest of the staged rows are duplicates.
+            // A join against events instead would scan the whole table on every append (cost growing with it).
+            var inserted = RunOn(connection, """
+                INSERT OR IGNORE INTO events
+                SELECT tenant_id, id, name, ts, distinct_id, properties::JSON, received_at FROM staging ORDER BY seq
+                RETURNING tenant_id, id
+                """, [], reader => (reader.GetString(0), reader.GetString(1)));
+            foreach (var key in inserted) staged.Remove(key);
+            foreach (var seq in staged.Values) duplicates[seq] = true;
 
-            Execute(connection, """
-                INSERT INTO events
-                SELECT tenant_id, id, name, ts, distinct_id, properties::JSON, received_at FROM staging s
-                WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.tenant_id = s.tenant_id AND e.id = s.id)
-                ORDER BY seq;
-                DROP TABLE staging;
-                """);
+            // Staging lives across appends (its rows are this transaction's); emptying it here keeps it empty after
+            // the commit, and a rollback empties it as well.
+            Execute(connection, "DELETE FROM staging");
 
             // The last point where giving up leaves nothing behind; DuckDB syncs its log on commit.
             cancellationToken.ThrowIfCancellationRequested();
@@ -198,7 +261,20 @@ public sealed partial class DuckDbEventStore : IEventStore
         }
         catch
         {
-            Execute(connection, "ROLLBACK");
+            // A failed statement may leave the connection in a state not worth reasoning about: roll back if it
+            // still can, and start the next append on a fresh connection and staging table.
+            try
+            {
+                Execute(connection, "ROLLBACK");
+            }
+            catch (DuckDBException)
+            {
+                // Nothing was committed either way; the original failure is the one worth reporting.
+            }
+
+            connection.Dispose();
+            _writer = null;
+
             throw;
         }
 
@@ -206,6 +282,92 @@ public sealed partial class DuckDbEventStore : IEventStore
         Log.EventsAppended(_logger, events.Count - duplicateCount, duplicateCount, stopwatch.ElapsedMilliseconds);
         return duplicates;
     }
+
+    /// <summary>
+    /// The writer's own connection with its staging table, kept for the store's lifetime: appends run one at a
+    /// time, so one connection serves them all and the table is created once instead of on every append.
+    /// </summary>
+    private DuckDBConnection OpenWriter()
+    {
+        var connection = Open();
+        try
+        {
+            Execute(connection, """
+                CREATE TEMP TABLE staging (
+                    seq INTEGER, tenant_id VARCHAR, id VARCHAR, name VARCHAR, ts TIMESTAMPTZ,
+                    distinct_id VARCHAR, properties VARCHAR, received_at TIMESTAMPTZ);
+                """);
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The keyset query of <see cref="ListEventsAsync"/>: fixed text, every value a parameter. The position is
+    /// compared in microseconds (exactly what is stored) and ids in DuckDB's VARCHAR order, so the cursor condition
+    /// and ORDER BY agree and paging neither skips nor repeats, whatever arrives in between.
+    /// </summary>
+    // Known gap: DuckDB orders VARCHAR by UTF-8 bytes, which matches .NET ordinal (UTF-16) order except for
+    // characters above U+FFFF against U+E000-U+FFFF; ids mixing those sort differently from ordinal order (still
+    // without gaps or repeats). Ordering by the id's UTF-16 code units (e.g. a stored sort key) would fix it.
+    internal static (string Sql, List<DuckDBParameter> Parameters) BuildListSql(string tenantId, EventListQuery query)
+    {
+        var parameters = new List<DuckDBParameter> { new("tenant", tenantId) };
+        var where = new System.Text.StringBuilder("tenant_id = $tenant");
+        if (query.Name is not null)
+        {
+            where.Append(" AND name = $name");
+            parameters.Add(new DuckDBParameter("name", query.Name));
+        }
+
+        if (query.From is { } from)
+        {
+            where.Append(" AND epoch_us(ts) >= $from");
+            parameters.Add(new DuckDBParameter("from", CeilingUnixMicroseconds(from)));
+        }
+
+        if (query.To is { } to)
+        {
+            where.Append(" AND epoch_us(ts) < $to");
+            parameters.Add(new DuckDBParameter("to", CeilingUnixMicroseconds(to)));
+        }
+
+        if (query.After is { } after)
+        {
+            where.Append(" AND (epoch_us(ts) < $after_ts OR (epoch_us(ts) = $after_ts AND id < $after_id))");
+            parameters.Add(new DuckDBParameter("after_ts", after.TimestampUnixMicroseconds));
+            parameters.Add(new DuckDBParameter("after_id", after.Id));
+        }
+
+        var limit = "";
+        if (query.Limit is { } count)
+        {
+            limit = " LIMIT $limit";
+            parameters.Add(new DuckDBParameter("limit", (long)count));
+        }
+
+        var sql = $"""
+            SELECT id, name, epoch_us(ts), distinct_id, properties::VARCHAR, epoch_us(received_at) FROM events
+            WHERE {where} ORDER BY ts DESC, id DESC{limit}
+            """;
+        return (sql, parameters);
+    }
+
+    // Stored times are whole microseconds: a bound with a finer fraction moves to the next microsecond, which
+    // keeps [from, to) exactly as asked (an event at 10.0000005 s is stored as 10.000000 s and is before it).
+    private static long CeilingUnixMicroseconds(DateTimeOffset value)
+    {
+        var micros = Math.DivRem(value.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks, TimeSpan.TicksPerMicrosecond,
+            out var rest);
+        return rest > 0 ? micros + 1 : micros;
+    }
+
+    private static DateTimeOffset FromUnixMicroseconds(long micros) =>
+        DateTimeOffset.UnixEpoch.AddTicks(micros * TimeSpan.TicksPerMicrosecond);
 
     private async Task<List<T>> RunAsync<T>(
         string sql,
