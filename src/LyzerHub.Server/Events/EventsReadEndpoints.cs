@@ -28,7 +28,7 @@ public static class EventsReadEndpoints
         app.MapGet("/v1/events", ListAsync)
             .RequireAuthorization(Permissions.ReadEvents)
             .WithName("ListEvents")
-            .WithSummary("Lists events newest first, cursor-paged; with Accept: application/x-ndjson streams them all.");
+            .WithSummary("Lists events newest first, cursor-paged; Accept: application/x-ndjson streams them all.");
         return app;
     }
 
@@ -122,7 +122,7 @@ public static class EventsReadEndpoints
                 || accept.MediaType.Equals("application/ndjson", StringComparison.OrdinalIgnoreCase)));
 }
 
-/// <summary>One event as <c>GET /v1/events</c> answers it; <see cref="Properties"/> is the stored JSON object.</summary>
+/// <summary>One event as <c>GET /v1/events</c> answers it; <see cref="Properties"/> is its JSON object.</summary>
 public sealed record EventRecord(
     [property: JsonPropertyName("id")] string Id,
     [property: JsonPropertyName("name")] string Name,
