@@ -12,9 +12,9 @@ namespace LyzerHub.Server.Storage.DuckDb;
 
 /// <summary>
 /// The embedded event store: one DuckDB file, <c>&lt;DataDir&gt;/events.duckdb</c>. One connection stays open
-/// for the store's lifetime and holds the database instance; every operation opens its own connection to that
+/// for the store's lifetime and holds the database instance; every query opens its own connection to that
 /// same instance, because a DuckDB connection must not be used by two threads at once while queries run
-/// concurrently with the (single) append.
+/// concurrently with the (single) append, which keeps a connection of its own.
 /// </summary>
 public sealed partial class DuckDbEventStore : IEventStore
 {
@@ -211,13 +211,9 @@ public sealed partial class DuckDbEventStore : IEventStore
         var stopwatch = Stopwatch.StartNew();
         var duplicates = new bool[events.Count];
 
-        // Within the list the first write wins; only first occurrences go to the database, so every staged row has
-        // its own (tenant, id) and the insert's RETURNING identifies it without ambiguity.
-        var staged = new Dictionary<(string TenantId, string Id), int>(events.Count);
-        for (var i = 0; i < events.Count; i++)
-        {
-            duplicates[i] = !staged.TryAdd((events[i].TenantId, events[i].Id), i);
-        }
+        // Within the list the first write wins; only first occurrences go to the database.
+        var seen = new HashSet<(string, string)>(events.Count);
+        for (var i = 0; i < events.Count; i++) duplicates[i] = !seen.Add((events[i].TenantId, events[i].Id));
 
         var connection = _writer ??= OpenWriter();
         Execute(connection, "BEGIN TRANSACTION");
@@ -236,20 +232,29 @@ public sealed partial class DuckDbEventStore : IEventStore
                         .AppendValue(e.Name)
                         .AppendValue(e.Timestamp.UtcDateTime);
                     row = e.DistinctId is null ? row.AppendNullValue() : row.AppendValue(e.DistinctId);
-                    row.AppendValue(e.PropertiesJson).AppendValue(e.ReceivedAt.UtcDateTime).EndRow();
+                    row.AppendValue(e.PropertiesJson)
+                        .AppendValue(e.ReceivedAt.UtcDateTime)
+                        .AppendValue(false)
+                        .EndRow();
                 }
             }
 
-            // The primary key's index check is the one duplicate lookup: a row whose (tenant, id) is stored already
-            // is skipped, and RETURNING names the rows that went in, so the rest of the staged rows are duplicates.
-            // A join against events instead would scan the whole table on every append (cost growing with it).
-            var inserted = RunOn(connection, """
-                INSERT OR IGNORE INTO events
-                SELECT tenant_id, id, name, ts, distinct_id, properties::JSON, received_at FROM staging ORDER BY seq
-                RETURNING tenant_id, id
-                """, [], reader => (reader.GetString(0), reader.GetString(1)));
-            foreach (var key in inserted) staged.Remove(key);
-            foreach (var seq in staged.Values) duplicates[seq] = true;
+            // One lookup of the staged ids in events marks the stored ones; the insert then filters on that mark
+            // instead of joining again. Appends run one at a time, so nothing can store an id in between; and were
+            // one to slip through, the primary key would fail the append rather than keep a second copy.
+            // INSERT OR IGNORE ... RETURNING (the key's own check as the only lookup) was measured too: it cost
+            // more CPU per event than this (docs/benchmarks.md).
+            var stored = RunOn(connection, """
+                UPDATE staging SET dup = true
+                WHERE EXISTS (SELECT 1 FROM events e WHERE e.tenant_id = staging.tenant_id AND e.id = staging.id)
+                RETURNING seq
+                """, [], reader => reader.GetInt32(0));
+            foreach (var seq in stored) duplicates[seq] = true;
+            Execute(connection, """
+                INSERT INTO events
+                SELECT tenant_id, id, name, ts, distinct_id, properties::JSON, received_at FROM staging
+                WHERE NOT dup ORDER BY seq
+                """);
 
             // Staging lives across appends (its rows are this transaction's); emptying it here keeps it empty after
             // the commit, and a rollback empties it as well.
@@ -295,7 +300,7 @@ public sealed partial class DuckDbEventStore : IEventStore
             Execute(connection, """
                 CREATE TEMP TABLE staging (
                     seq INTEGER, tenant_id VARCHAR, id VARCHAR, name VARCHAR, ts TIMESTAMPTZ,
-                    distinct_id VARCHAR, properties VARCHAR, received_at TIMESTAMPTZ);
+                    distinct_id VARCHAR, properties VARCHAR, received_at TIMESTAMPTZ, dup BOOLEAN);
                 """);
             return connection;
         }
