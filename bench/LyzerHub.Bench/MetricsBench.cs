@@ -117,32 +117,41 @@ internal static class MetricsBench
         yield return ("daily p95 of bytes", Query("p95", "day", "UTC", property: "bytes"));
     }
 
-    // The same answers as the API's, bucket values and the total over the range, written as one would by hand:
-    // no empty-bucket filling and no JSON type checks beyond what the data needs. (GROUPING SETS with the total
-    // was tried first and was 10-30x slower for count(DISTINCT) and quantile_cont on DuckDB 1.5.)
+    // The same answers as the API's (bucket values and the total over the range) written as one would by hand
+    // for speed: no empty-bucket filling, no JSON type checks beyond what the data needs, UTC days and hours as
+    // integer arithmetic on microseconds, and New York days by an ASOF join to the local midnights (computed once
+    // from 750 hourly instants). A first version bucketed with time_bucket(INTERVAL '1 day', ts[, zone]) on every
+    // row: on TIMESTAMPTZ that goes through ICU per row and ran 5-20x slower than the API, which buckets with the
+    // same ASOF join; that would have flattered the API.
     private static IEnumerable<(string Name, string Sql)> SqlQueries()
     {
         const string Where = "tenant_id = $tenant AND name = $name AND ts >= $from AND ts < $to";
+        const string Hour = "3600000000";
+        const string Day = "86400000000";
         yield return ("hourly count (UTC)", $"""
-            SELECT time_bucket(INTERVAL '1 hour', ts) AS b, count(*) FROM events WHERE {Where} GROUP BY b
+            SELECT epoch_us(ts) // {Hour} AS b, count(*) FROM events WHERE {Where} GROUP BY b
             UNION ALL SELECT NULL, count(*) FROM events WHERE {Where}
             """);
         yield return ("daily unique (New York)", $"""
-            SELECT time_bucket(INTERVAL '1 day', ts, 'America/New_York') AS b, count(DISTINCT distinct_id)
-            FROM events WHERE {Where} GROUP BY b
-            UNION ALL SELECT NULL, count(DISTINCT distinct_id) FROM events WHERE {Where}
+            WITH starts AS (
+                SELECT DISTINCT time_bucket(INTERVAL '1 day', h, 'America/New_York') AS start
+                FROM generate_series($from - INTERVAL '1 day', $to, INTERVAL '1 hour') AS g(h)),
+            e AS (SELECT ts, distinct_id FROM events WHERE {Where})
+            SELECT s.start, count(DISTINCT e.distinct_id) FROM e ASOF JOIN starts s ON e.ts >= s.start
+            GROUP BY s.start
+            UNION ALL SELECT NULL, count(DISTINCT distinct_id) FROM e
             """);
         yield return ("daily count, top 10 paths", $"""
             WITH e AS (SELECT ts, properties->>'$.path' AS path FROM events WHERE {Where}),
             top AS (SELECT path, count(*) AS c FROM e WHERE path IS NOT NULL GROUP BY path
                     ORDER BY c DESC, path LIMIT 10)
-            SELECT path, time_bucket(INTERVAL '1 day', ts) AS b, count(*) FROM e SEMI JOIN top USING (path)
+            SELECT path, epoch_us(ts) // {Day} AS b, count(*) FROM e SEMI JOIN top USING (path)
             GROUP BY path, b
             UNION ALL SELECT path, NULL, c FROM top
             """);
         yield return ("daily p95 of bytes", $"""
             WITH v AS (SELECT ts, TRY_CAST(properties->>'$.bytes' AS DOUBLE) AS x FROM events WHERE {Where})
-            SELECT time_bucket(INTERVAL '1 day', ts) AS b, quantile_cont(x, 0.95) FROM v GROUP BY b
+            SELECT epoch_us(ts) // {Day} AS b, quantile_cont(x, 0.95) FROM v GROUP BY b
             UNION ALL SELECT NULL, quantile_cont(x, 0.95) FROM v
             """);
     }

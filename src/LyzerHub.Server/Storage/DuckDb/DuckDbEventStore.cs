@@ -58,8 +58,9 @@ public sealed partial class DuckDbEventStore : IEventStore
         try
         {
             // Known gap: the primary key (the schema's own guarantee that an id is stored once per tenant) keeps
-            // an index that grows with every event and slows appends (1 M events: ~5 s); partitioning events
-            // by tenant and month, with a dedupe check per partition, would bound it.
+            // an index that grows with every event, and the append's duplicate lookup (a semi-join) reads every
+            // stored (tenant_id, id), so appends slow as the table grows (1 M events: ~5 s); partitioning events
+            // by tenant and month, with a dedupe check per partition, would bound both.
             // json and icu are linked in; nothing may ever be fetched from the network. SET takes no
             // parameters, so the two values are checked above (a size pattern, an integer) before they go in.
             Execute(root, $"""
