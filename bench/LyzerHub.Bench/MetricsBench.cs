@@ -171,11 +171,12 @@ internal static class MetricsBench
                     [new DuckDBParameter("idx", (long)i), new DuckDBParameter("id", tenantIds[i])]);
             }
 
-            // Spread evenly over the 30 days; 20,000 visitors, 200 paths, one status in ten a 404, bytes uniform.
+            // Spread evenly over the 30 days (HUGEINT: range x span overflows BIGINT from ~3.5 M events);
+            // 20,000 visitors, 200 paths, one status in ten a 404, bytes uniform.
             Execute(connection, """
                 INSERT INTO events
                 SELECT t.id, 'b' || r.range, $name,
-                       $from::TIMESTAMPTZ + to_microseconds((r.range * $span // $count)::BIGINT),
+                       $from::TIMESTAMPTZ + to_microseconds((r.range::HUGEINT * $span // $count)::BIGINT),
                        'u' || (hash(r.range) % 20000),
                        json_object('path', '/p/' || (hash(r.range * 7) % 200),
                                    'status', CASE WHEN hash(r.range * 3) % 10 = 0 THEN 404 ELSE 200 END,
