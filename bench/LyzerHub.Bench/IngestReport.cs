@@ -21,6 +21,8 @@ internal static class IngestReport
             Format(baseline.EventsPerSecond), "");
         Row(output, "baseline ms per 1,000 events, first/last tenth", string.Create(CultureInfo.InvariantCulture,
             $"{baseline.FirstTenthMsPerThousand:F1} / {baseline.LastTenthMsPerThousand:F1}"), "");
+        Row(output, "baseline CPU ms per 1,000 events (all threads)",
+            baseline.CpuMsPerThousand.ToString("F1", CultureInfo.InvariantCulture), "");
         Row(output, $"hub: POST /v1/events, {arguments.Clients} client(s), events/s", Format(hub.EventsPerSecond),
             $">= {TargetEventsPerSecond:N0}: {Verdict(hub.EventsPerSecond >= TargetEventsPerSecond)}");
         Row(output, "ratio hub / baseline", ratio.ToString("P1", CultureInfo.InvariantCulture),

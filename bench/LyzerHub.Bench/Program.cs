@@ -4,6 +4,23 @@ using LyzerHub.Bench;
 // dotnet run -c Release --project bench/LyzerHub.Bench -- keycheck [BenchmarkDotNet options]
 if (args is ["keycheck", .. var benchmarkArgs]) return KeyCheckBenchmarks.Run(benchmarkArgs);
 
+// dotnet run -c Release --project bench/LyzerHub.Bench -- metrics [--events N] [--tenants T] [--runs R]
+if (args is ["metrics", ..])
+{
+    var metricsArguments = MetricsArguments.TryParse(args, out var metricsError);
+    if (metricsArguments is null)
+    {
+        Console.Error.WriteLine(metricsError);
+        return 2;
+    }
+
+    Console.WriteLine($"Lyzer Hub metrics benchmark: {metricsArguments.Events:N0} events in "
+        + $"{metricsArguments.Tenants} tenants, median of {metricsArguments.Runs} runs, "
+        + $"{Environment.ProcessorCount} cores, .NET {Environment.Version}");
+    MetricsReport.Print(Console.Out, await MetricsBench.RunAsync(metricsArguments, CancellationToken.None));
+    return 0;
+}
+
 var arguments = BenchArguments.TryParse(args, out var error);
 if (arguments is null)
 {

@@ -27,6 +27,9 @@ public static class EventsEndpoints
             .WithName("IngestEvents")
             .WithSummary("Stores events: one JSON object, a JSON array of objects, or NDJSON, optionally gzipped.");
 
+        // Reading back lives beside ingestion, so the route is mapped with it and the composition root is untouched.
+        app.MapEventsRead();
+
         // Known gap: /openapi/v1.json shows no request body schema. .Accepts<T>() would add one, but it also makes
         // routing answer other content types with a bare 415 before the handler can answer with a problem; a
         // document transformer that adds the schema would fix it.

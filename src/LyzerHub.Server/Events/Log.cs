@@ -44,4 +44,16 @@ internal static partial class Log
     [LoggerMessage(4013, LogLevel.Debug, "Tenant {TenantId} sent a strict events body with {Rejected} invalid items",
         EventName = "EventsStrictRefused")]
     public static partial void StrictRefused(ILogger logger, string tenantId, int rejected);
+
+    [LoggerMessage(4020, LogLevel.Debug, "Tenant {TenantId} listed {EventCount} events",
+        EventName = "EventsListed")]
+    public static partial void EventsListed(ILogger logger, string tenantId, int eventCount);
+
+    [LoggerMessage(4021, LogLevel.Debug, "Tenant {TenantId} started an NDJSON export of events",
+        EventName = "EventExportStarted")]
+    public static partial void EventExportStarted(ILogger logger, string tenantId);
+
+    [LoggerMessage(4022, LogLevel.Debug, "Tenant {TenantId} sent an invalid event list query",
+        EventName = "EventListRejected")]
+    public static partial void EventListRejected(ILogger logger, string tenantId);
 }

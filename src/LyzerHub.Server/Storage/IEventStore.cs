@@ -26,6 +26,15 @@ public interface IEventStore : IAsyncDisposable
     /// <summary>Each event name of one tenant with its event count and latest timestamp, ordered by name.</summary>
     Task<IReadOnlyList<EventNameSummary>> ListEventNamesAsync(string tenantId, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// One tenant's events that match <paramref name="query"/>, newest first by timestamp, ties by id descending
+    /// (ordinal), strictly after <see cref="EventListQuery.After"/> in that order. Streamed: rows are read as the
+    /// caller consumes them, so an export of every event never sits in memory whole. Timestamps come back in UTC
+    /// at the store's precision (microseconds); the offset an event was sent with is not kept.
+    /// </summary>
+    IAsyncEnumerable<StoredEvent> ListEventsAsync(
+        string tenantId, EventListQuery query, CancellationToken cancellationToken);
+
     /// <summary>True when the store answers a trivial query.</summary>
     Task<bool> IsReadyAsync(CancellationToken cancellationToken);
 }

@@ -86,6 +86,10 @@ internal sealed class InMemoryEventStore : IEventStore
     public Task<MetricResult> QueryAsync(string tenantId, MetricQuery query, CancellationToken cancellationToken) =>
         throw new NotSupportedException("The writer tests never query.");
 
+    public IAsyncEnumerable<StoredEvent> ListEventsAsync(
+        string tenantId, EventListQuery query, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("The writer tests never read events back.");
+
     public Task<bool> IsReadyAsync(CancellationToken cancellationToken) => Task.FromResult(true);
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;

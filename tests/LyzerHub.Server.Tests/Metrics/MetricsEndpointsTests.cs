@@ -152,6 +152,10 @@ public sealed class MetricsEndpointsTests : IAsyncLifetime
         public Task<IReadOnlyList<EventNameSummary>> ListEventNamesAsync(string tenantId, CancellationToken token) =>
             throw new NotSupportedException();
 
+        public IAsyncEnumerable<StoredEvent> ListEventsAsync(
+            string tenantId, EventListQuery query, CancellationToken cancellationToken) =>
+            throw new NotSupportedException();
+
         public Task<bool> IsReadyAsync(CancellationToken cancellationToken) => Task.FromResult(true);
 
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;

@@ -128,6 +128,135 @@ public abstract class EventStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Append_DuplicatesAcrossThreeAppends_FirstWriteWins()
+    {
+        var store = await OpenAsync();
+
+        var first = await store.AppendAsync([Event("a", s_day, """{"v":1}""")], Token);
+        var second = await store.AppendAsync([Event("a", s_day, """{"v":2}"""), Event("b", s_day, """{"v":10}""")],
+            Token);
+        var third = await store.AppendAsync(
+            [Event("b", s_day, """{"v":20}"""), Event("a", s_day, """{"v":3}"""), Event("c", s_day, """{"v":100}""")],
+            Token);
+        var sum = await store.QueryAsync(Tenant, Query(Measure.Sum, "v", interval: MetricInterval.None), Token);
+
+        Assert.Equal([false], first);
+        Assert.Equal([true, false], second);
+        Assert.Equal([true, true, false], third);
+        Assert.Equal(111, sum.Series[0].Total);
+    }
+
+    [Fact]
+    public async Task Append_WithinListDuplicatesMixedWithStored_EachReportedOnce()
+    {
+        var store = await OpenAsync();
+        await store.AppendAsync([Event("a", s_day, """{"v":1}"""), Event("a", s_day, tenant: "t2")], Token);
+
+        var duplicates = await store.AppendAsync(
+            [Event("x", s_day, """{"v":10}"""), Event("a", s_day, """{"v":2}"""), Event("x", s_day, """{"v":20}"""),
+             Event("y", s_day, """{"v":100}"""), Event("a", s_day, """{"v":3}"""), Event("y", s_day, tenant: "t2")],
+            Token);
+        var sum = await store.QueryAsync(Tenant, Query(Measure.Sum, "v", interval: MetricInterval.None), Token);
+        var other = await store.QueryAsync("t2", Query(interval: MetricInterval.None), Token);
+
+        Assert.Equal([false, true, true, false, true, false], duplicates);
+        Assert.Equal(111, sum.Series[0].Total);
+        Assert.Equal(2, other.Series[0].Total);
+    }
+
+    [Fact]
+    public async Task ListEvents_EqualTimestamps_NewestFirstThenIdDescendingOrdinal()
+    {
+        var store = await OpenAsync();
+        await store.AppendAsync(
+            [Event("b", s_day), Event("B", s_day), Event("a", s_day.AddSeconds(1)), Event("c", s_day),
+             Event("aa", s_day), Event("z", s_day.AddSeconds(-1))], Token);
+
+        var ids = await ListIdsAsync(store, new EventListQuery(null, null, null, null, null));
+
+        Assert.Equal(["a", "c", "b", "aa", "B", "z"], ids);
+    }
+
+    [Fact]
+    public async Task ListEvents_PagedThroughEqualTimestamps_EveryEventExactlyOnceInOrder()
+    {
+        var store = await OpenAsync();
+        var events = Enumerable.Range(0, 37)
+            .Select(i => Event($"e{i:D2}", s_day.AddMinutes(i % 4), """{"i":1}"""))
+            .ToList();
+        await store.AppendAsync(events, Token);
+        var expected = events.OrderByDescending(e => e.Timestamp).ThenByDescending(e => e.Id, StringComparer.Ordinal)
+            .Select(e => e.Id)
+            .ToList();
+
+        var served = new List<string>();
+        EventPosition? after = null;
+        while (true)
+        {
+            var page = await ListAsync(store, new EventListQuery(null, null, null, after, 5));
+            served.AddRange(page.Select(e => e.Id));
+            if (page.Count < 5) break;
+            after = EventPosition.Of(page[^1]);
+        }
+
+        Assert.Equal(expected, served);
+    }
+
+    [Fact]
+    public async Task ListEvents_EventsArrivingBetweenPages_DoNotDisturbThePositionReached()
+    {
+        var store = await OpenAsync();
+        await store.AppendAsync(
+            Enumerable.Range(0, 6).Select(i => Event($"e{i}", s_day)).ToList(), Token);
+        var first = await ListAsync(store, new EventListQuery(null, null, null, null, 3));
+
+        // Newer events and an equal-timestamp one sorting before the cursor go to places already passed.
+        await store.AppendAsync([Event("new", s_day.AddHours(1)), Event("e9", s_day), Event("e0a", s_day)], Token);
+        var rest = await ListAsync(store, new EventListQuery(null, null, null, EventPosition.Of(first[^1]), 100));
+
+        Assert.Equal(["e5", "e4", "e3"], first.Select(e => e.Id));
+        Assert.Equal(["e2", "e1", "e0a", "e0"], rest.Select(e => e.Id));
+    }
+
+    [Fact]
+    public async Task ListEvents_NameAndHalfOpenRange_FilterAndOtherTenantNeverAppears()
+    {
+        var store = await OpenAsync();
+        await store.AppendAsync(
+            [Event("1", s_day, name: "x"), Event("2", s_day.AddHours(1), name: "x"), Event("3", s_day.AddHours(2)),
+             Event("4", s_day.AddHours(2), name: "x"), Event("5", s_day.AddHours(1), name: "x", tenant: "t2")],
+            Token);
+
+        var ids = await ListIdsAsync(store, new EventListQuery("x", s_day.AddHours(1), s_day.AddHours(2), null, null));
+        var all = await ListIdsAsync(store, new EventListQuery(null, null, null, null, null));
+
+        Assert.Equal(["2"], ids);
+        Assert.Equal(["4", "3", "2", "1"], all);
+    }
+
+    [Fact]
+    public async Task ListEvents_StoredEvent_ComesBackWithItsFieldsInUtc()
+    {
+        var store = await OpenAsync();
+        var ts = new DateTimeOffset(2024, 3, 4, 10, 0, 0, TimeSpan.FromHours(2)).AddTicks(1234560);
+        var received = s_day.AddDays(1);
+        await store.AppendAsync(
+            [new StoredEvent(Tenant, "a", "n", ts, "u1", """{"k":[1,{"z":"é"}],"a'b":null}""", received),
+             new StoredEvent(Tenant, "b", "n", ts.AddDays(-1), null, "{}", received)], Token);
+
+        var listed = await ListAsync(store, new EventListQuery(null, null, null, null, null));
+
+        Assert.Equal(2, listed.Count);
+        Assert.Equal(("a", "n", "u1"), (listed[0].Id, listed[0].Name, listed[0].DistinctId));
+        Assert.Equal(ts, listed[0].Timestamp);
+        Assert.Equal(TimeSpan.Zero, listed[0].Timestamp.Offset);
+        Assert.Equal(received, listed[0].ReceivedAt);
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"k":[1,{"z":"é"}],"a'b":null}"""),
+            JsonNode.Parse(listed[0].PropertiesJson)));
+        Assert.Null(listed[1].DistinctId);
+    }
+
+    [Fact]
     public async Task IsReady_AfterInitialize_IsTrue()
     {
         var store = await OpenAsync();
@@ -413,6 +542,16 @@ public abstract class EventStoreContractTests : IAsyncLifetime
         Assert.Equal(1, filtered.Series[0].Total);
         Assert.Equal([3, 4], broken.Series.Select(s => s.Key!.Value.GetInt32()).Order());
     }
+
+    private async Task<List<StoredEvent>> ListAsync(IEventStore store, EventListQuery query)
+    {
+        var events = new List<StoredEvent>();
+        await foreach (var e in store.ListEventsAsync(Tenant, query, Token)) events.Add(e);
+        return events;
+    }
+
+    private async Task<List<string>> ListIdsAsync(IEventStore store, EventListQuery query) =>
+        (await ListAsync(store, query)).Select(e => e.Id).ToList();
 
     private static List<StoredEvent> RandomEvents(int count, int seed)
     {

@@ -1,0 +1,59 @@
+using System.Globalization;
+
+namespace LyzerHub.Bench;
+
+/// <summary>The command line: <c>metrics [--events N] [--tenants T] [--runs R]</c>.</summary>
+internal sealed record MetricsArguments(int Events, int Tenants, int Runs)
+{
+    public const string Usage = "usage: LyzerHub.Bench metrics [--events N (default 1000000)] "
+        + "[--tenants T (default 10)] [--runs R (timed runs per query after one warm-up, default 5)]";
+
+    public static MetricsArguments? TryParse(string[] args, out string? error)
+    {
+        error = null;
+        int events = 1_000_000, tenants = 10, runs = 5;
+        for (var i = 1; i < args.Length; i++)
+        {
+            var value = i + 1 < args.Length ? args[i + 1] : null;
+            var parsed = int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number);
+            switch (args[i])
+            {
+                case "--events" when parsed && number > 0:
+                    events = number;
+                    break;
+                case "--tenants" when parsed && number > 0:
+                    tenants = number;
+                    break;
+                case "--runs" when parsed && number > 0:
+                    runs = number;
+                    break;
+                default:
+                    error = $"unexpected argument '{args[i]}' {value}\n{Usage}";
+                    return null;
+            }
+
+            i++;
+        }
+
+        return new MetricsArguments(events, tenants, runs);
+    }
+}
+
+/// <summary>The metrics table: API and SQL medians, their ratio, and issue 5's 1.5x target per query.</summary>
+internal static class MetricsReport
+{
+    private const double TargetRatio = 1.5;
+
+    public static void Print(TextWriter output, IReadOnlyList<MetricsBenchRow> rows)
+    {
+        output.WriteLine();
+        output.WriteLine($"{"query (median ms)",-28} {"API",9} {"SQL",9} {"ratio",7}  target <= {TargetRatio}x");
+        output.WriteLine(new string('-', 80));
+        foreach (var row in rows)
+        {
+            var verdict = row.Ratio <= TargetRatio ? "met" : "MISSED";
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{row.Query,-28} {row.ApiMs,9:F1} {row.SqlMs,9:F1} {row.Ratio,6:F2}x  {verdict}"));
+        }
+    }
+}
