@@ -86,7 +86,8 @@ public sealed partial class LyzerEventSender : IAsyncDisposable
     /// <param name="properties">Its properties.</param>
     /// <returns>True when queued; false when it was dropped (and counted) because the queue is full or closed.
     /// </returns>
-    public bool Track(string name, string? distinctId = null, IReadOnlyDictionary<string, object?>? properties = null) =>
+    public bool Track(
+        string name, string? distinctId = null, IReadOnlyDictionary<string, object?>? properties = null) =>
         Track(new LyzerEvent(name, distinctId, null, properties));
 
     /// <summary>Queues an event and returns at once. A missing id becomes a UUID and a missing timestamp the

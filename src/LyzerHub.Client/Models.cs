@@ -27,7 +27,8 @@ public sealed record LoginResult(
 {
     /// <summary>Never shows the key: records print their members, and a key must not reach a log.</summary>
     /// <returns>The record without its secret.</returns>
-    public override string ToString() => $"LoginResult {{ KeyId = {KeyId}, Tenant = {Tenant}, ExpiresAt = {ExpiresAt} }}";
+    public override string ToString() =>
+        $"LoginResult {{ KeyId = {KeyId}, Tenant = {Tenant}, ExpiresAt = {ExpiresAt} }}";
 }
 
 /// <summary>The answer to <c>GET /v1/auth/whoami</c>.</summary>
