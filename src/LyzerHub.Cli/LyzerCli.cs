@@ -13,6 +13,10 @@ internal static class LyzerCli
     public const int BadUsage = 2;
     public const int Unreachable = 3;
 
+    /// <summary>What a lone <c>-</c> argument (standard input, by convention) is passed on as: Spectre.Console.Cli
+    /// would read <c>-</c> as an option without a name.</summary>
+    public const string StandardInput = "\0stdin";
+
     public static async Task<int> RunAsync(string[] args, CliEnvironment environment)
     {
         var services = new ServiceCollection();
@@ -70,7 +74,7 @@ internal static class LyzerCli
 
         try
         {
-            return await app.RunAsync(args);
+            return await app.RunAsync(args.Select(a => a == "-" ? StandardInput : a));
         }
         catch (CommandAppException e)
         {

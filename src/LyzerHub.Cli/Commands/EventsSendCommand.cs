@@ -20,7 +20,7 @@ internal sealed class EventsSendCommand(CliEnvironment environment, CliConfig co
 
     protected override async Task<int> RunAsync(EventsSendSettings settings, CancellationToken cancellationToken)
     {
-        var fromStdin = settings.File is null or "-";
+        var fromStdin = settings.File is null or LyzerCli.StandardInput;
         if (!fromStdin && !File.Exists(settings.File)) throw new UsageException($"No file at {settings.File}.");
 
         // Every line is checked before anything is sent, so a typo on line 900 does not leave half a file stored.
