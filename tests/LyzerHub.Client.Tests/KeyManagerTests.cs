@@ -1,6 +1,7 @@
 using System.Net;
 using LyzerHub.Client.Tests.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 
 namespace LyzerHub.Client.Tests;
@@ -140,6 +141,28 @@ public sealed class KeyManagerTests
 
         var result = await login;
         Assert.False(string.IsNullOrEmpty(result.Key));
+    }
+
+    [Fact]
+    public async Task Logs_LoginsAndFailures_NeverContainThePasswordOrTheKey()
+    {
+        await using var hub = await TestHub.StartAsync();
+        var logs = new CapturingLoggerProvider();
+        var good = hub.Services(o => (o.Username, o.Password) = ("admin", TestHub.AdminPassword),
+            more: s => s.AddLogging(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(logs)));
+        var bad = hub.Services(o => (o.Username, o.Password) = ("admin", "a-wrong-password-to-log"),
+            more: s => s.AddLogging(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(logs)));
+
+        var key = await good.GetRequiredService<IKeyProvider>().GetKeyAsync(Timeout);
+        await good.GetRequiredService<LyzerHubClient>().WhoamiAsync(Timeout);
+        await Assert.ThrowsAsync<LyzerHubException>(() => bad.GetRequiredService<IKeyProvider>().GetKeyAsync(Timeout)
+            .AsTask());
+
+        Assert.Contains(logs.Messages, m => m.Contains("Got key", StringComparison.Ordinal));
+        Assert.Contains(logs.Messages, m => m.Contains("invalid_credentials", StringComparison.Ordinal));
+        Assert.DoesNotContain(logs.Messages, m => m.Contains(key, StringComparison.Ordinal)
+            || m.Contains(TestHub.AdminPassword, StringComparison.Ordinal)
+            || m.Contains("a-wrong-password-to-log", StringComparison.Ordinal));
     }
 
     private sealed class CountingKeyProvider : IKeyProvider

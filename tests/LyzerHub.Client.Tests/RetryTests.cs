@@ -23,7 +23,7 @@ public sealed class RetryTests
     {
         await using var stub = await StubHub.StartAsync(
             attempt => attempt == 1
-                ? Results.Problem(statusCode: 503, extensions: new Dictionary<string, object?> { ["code"] = "overloaded" })
+                ? Results.Problem(statusCode: 503, extensions: Code("overloaded"))
                 : Results.Json(Whoami()),
             retryAfter: "Wed, 21 Oct 2015 07:28:00 GMT");
         var time = new TimerSignalingTimeProvider(DateTimeOffset.UtcNow);
@@ -40,7 +40,7 @@ public sealed class RetryTests
     {
         await using var stub = await StubHub.StartAsync(
             attempt => attempt == 1
-                ? Results.Problem(statusCode: 429, extensions: new Dictionary<string, object?> { ["code"] = "rate_limited" })
+                ? Results.Problem(statusCode: 429, extensions: Code("rate_limited"))
                 : Results.Json(Whoami()),
             retryAfter: "3");
         var time = new TimerSignalingTimeProvider(DateTimeOffset.UtcNow);
@@ -114,6 +114,8 @@ public sealed class RetryTests
 
         Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<LyzerHubClient>());
     }
+
+    private static Dictionary<string, object?> Code(string code) => new() { ["code"] = code };
 
     private static object Whoami() => new
     {

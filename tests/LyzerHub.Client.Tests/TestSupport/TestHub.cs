@@ -58,10 +58,14 @@ public sealed class TestHub : IAsyncDisposable
     }
 
     /// <summary>Services holding an SDK client for this hub, configured as an application would.</summary>
-    public ServiceProvider Services(Action<LyzerHubClientOptions>? configure = null, TimeProvider? time = null)
+    public ServiceProvider Services(
+        Action<LyzerHubClientOptions>? configure = null,
+        TimeProvider? time = null,
+        Action<IServiceCollection>? more = null)
     {
         var services = new ServiceCollection();
         if (time is not null) services.AddSingleton(time);
+        more?.Invoke(services);
         services.AddLyzerHubClient(options =>
         {
             options.HubUrl = BaseAddress;
