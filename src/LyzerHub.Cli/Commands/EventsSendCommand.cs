@@ -48,12 +48,16 @@ internal sealed class EventsSendCommand(CliEnvironment environment, CliConfig co
         using var client = Connect();
         var (accepted, duplicates) = (0, 0);
         var rejected = new List<EventResult>();
+        var offset = 0;
         foreach (var chunk in events.Chunk(BatchSize))
         {
             var result = await client.SendEventsAsync(chunk, cancellationToken);
             accepted += result.Accepted;
             duplicates += result.Duplicates;
-            rejected.AddRange(result.Results.Where(r => r.Status == "rejected"));
+            // The hub numbers items within one request; people think in events of the whole input.
+            rejected.AddRange(result.Results.Where(r => r.Status == "rejected")
+                .Select(r => r with { Index = r.Index + offset }));
+            offset += chunk.Length;
         }
 
         if (settings.Json)

@@ -106,7 +106,8 @@ internal sealed class MetricsQueryCommand(CliEnvironment environment, CliConfig 
         }
 
         table.AddRow(["[bold]total[/]", .. result.Series.Select(s => "[bold]" + Number(s.Total) + "[/]")]);
-        var title = $"{result.Measure} of {result.Event} by {result.Interval} ({result.Timezone})";
+        var over = result.Interval == "none" ? "over the range" : "by " + result.Interval;
+        var title = $"{result.Measure} of {result.Event} {over} ({result.Timezone})";
         return table.Title(Markup.Escape(title));
     }
 
