@@ -182,6 +182,14 @@ public sealed partial class LyzerEventSender : IAsyncDisposable
                 Log.BatchDropped(_logger, batch.Count, attempt, e.Code, e.Detail);
                 return;
             }
+            catch (Exception e) when (e is NotSupportedException or InvalidOperationException or ArgumentException)
+            {
+                // A property value that cannot be serialized, or a misconfigured client: the batch can never be
+                // sent, but the loop must live on for the events behind it.
+                Interlocked.Add(ref _dropped, batch.Count);
+                Log.BatchDropped(_logger, batch.Count, attempt, e.GetType().Name, e.Message);
+                return;
+            }
         }
     }
 

@@ -24,6 +24,7 @@ internal sealed class EventsSendCommand(CliEnvironment environment, CliConfig co
         if (!fromStdin && !File.Exists(settings.File)) throw new UsageException($"No file at {settings.File}.");
 
         // Every line is checked before anything is sent, so a typo on line 900 does not leave half a file stored.
+        // Known gap: that holds the whole input in memory — a two-pass read (check, then send) of files would not.
         var events = new List<JsonObject>();
         using (var reader = fromStdin ? null : new StreamReader(settings.File!))
         {
