@@ -67,6 +67,10 @@ public sealed partial class LyzerEventSender : IAsyncDisposable
         _loop = Task.Run(RunAsync);
     }
 
+    /// <summary>Raised after each batch is settled (sent or dropped), with its size; lets tests observe the
+    /// background loop without polling.</summary>
+    internal event Action<int>? BatchSettled;
+
     /// <summary>Events the hub stored.</summary>
     public long Accepted => Interlocked.Read(ref _accepted);
 
@@ -150,6 +154,7 @@ public sealed partial class LyzerEventSender : IAsyncDisposable
             }
 
             await SendWithRetriesAsync(batch);
+            BatchSettled?.Invoke(batch.Count);
             batch.Clear();
         }
     }

@@ -34,6 +34,32 @@ public sealed class EventSenderTests
     }
 
     [Fact]
+    public async Task Track_FewerThanABatch_SentWhenTheFlushIntervalPasses()
+    {
+        await using var hub = await TestHub.StartAsync();
+        var key = (await hub.LoginAsync(permissions: ["write:events"])).Key;
+        var time = new TimerSignalingTimeProvider(DateTimeOffset.UtcNow);
+        var client = hub.Services(o => o.Key = key, time).GetRequiredService<LyzerHubClient>();
+        await using var sender = client.CreateEventSender(new LyzerEventSenderOptions
+        {
+            BatchSize = 100,
+            FlushInterval = TimeSpan.FromSeconds(2),
+        });
+        var settled = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        sender.BatchSettled += count => settled.TrySetResult(count);
+
+        Assert.True(sender.Track("a"));
+        Assert.True(sender.Track("b"));
+        Assert.True(sender.Track("c"));
+        await time.WaitForShortTimerAsync(Timeout);
+        Assert.False(settled.Task.IsCompleted);
+        time.Advance(TimeSpan.FromSeconds(2));
+
+        Assert.Equal(3, await settled.Task.WaitAsync(Timeout));
+        Assert.Equal(3, sender.Accepted);
+    }
+
+    [Fact]
     public async Task Track_QueueFull_DropsAreCountedNeverSilent()
     {
         await using var hub = await TestHub.StartAsync();
