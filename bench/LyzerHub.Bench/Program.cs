@@ -1,6 +1,9 @@
 using LyzerHub.Bench;
 
 // dotnet run -c Release --project bench/LyzerHub.Bench -- ingest [--events N] [--clients C] [--batch B]
+// dotnet run -c Release --project bench/LyzerHub.Bench -- keycheck [BenchmarkDotNet options]
+if (args is ["keycheck", .. var benchmarkArgs]) return KeyCheckBenchmarks.Run(benchmarkArgs);
+
 var arguments = BenchArguments.TryParse(args, out var error);
 if (arguments is null)
 {

@@ -15,7 +15,8 @@ public sealed partial class KeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory loggerFactory,
     UrlEncoder encoder,
-    KeyService keys)
+    KeyService keys,
+    KeyUsageRecorder usage)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
     public const string SchemeName = "LyzerKey";
@@ -40,6 +41,8 @@ public sealed partial class KeyAuthenticationHandler(
             return AuthenticateResult.Fail("invalid key");
         }
 
+        // In memory only; KeyUsageFlusher writes the counts in batches, off the request path.
+        usage.Record(grant.Grant.Key.Id);
         Context.Features.Set(new KeyGrantFeature(grant));
         var principal = new ClaimsPrincipal(new ClaimsIdentity(ClaimsOf(grant), SchemeName));
         return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));

@@ -85,6 +85,7 @@ public static class HubApp
         builder.Services.AddSingleton<IControlStore, SqliteControlStore>();
         builder.Services.AddDuckDbEventStore();
         builder.Services.AddHubAuth();
+        builder.Services.AddKeys(builder.Configuration);
         builder.Services.AddSingleton<TenantService>();
         builder.Services.AddSingleton<HubBootstrapper>();
         builder.Services.AddEvents();
@@ -105,6 +106,7 @@ public static class HubApp
         app.MapHealthAndProblems();
         app.MapAuth();
         app.MapKeys();
+        app.MapKeyIntrospection();
         app.MapTenants();
         app.MapEvents();
         app.MapMetrics();

@@ -22,6 +22,7 @@ public sealed class KeyCache
     public static readonly TimeSpan EntryLifetime = TimeSpan.FromSeconds(30);
 
     private readonly ConcurrentDictionary<KeyHash, CachedGrant> _entries = new();
+    private readonly Lock _writeLock = new();
     private long _generation;
 
     public long Generation => Interlocked.Read(ref _generation);
@@ -38,37 +39,33 @@ public sealed class KeyCache
     /// </summary>
     public void Put(KeyHash hash, CachedGrant grant, long generationBeforeRead)
     {
-        _entries[hash] = grant;
-        if (Generation != generationBeforeRead) _entries.TryRemove(hash, out _);
-    }
-
-    public void InvalidateKey(string keyId)
-    {
-        Interlocked.Increment(ref _generation);
-        foreach (var (hash, grant) in _entries)
+        // Under the lock, "check the generation, then write" cannot interleave with an invalidation. Writing
+        // first and removing on a changed generation left a moment in which a request that began after the
+        // revocation returned could still read the stale grant. Only misses take this lock; hits never do.
+        lock (_writeLock)
         {
-            if (grant.Grant.Key.Id == keyId) _entries.TryRemove(hash, out _);
+            if (_generation == generationBeforeRead) _entries[hash] = grant;
         }
     }
 
-    public void InvalidateUser(string userId)
-    {
-        Interlocked.Increment(ref _generation);
-        foreach (var (hash, grant) in _entries)
-        {
-            if (grant.Grant.User.Id == userId) _entries.TryRemove(hash, out _);
-        }
-    }
+    public void InvalidateKey(string keyId) => Invalidate(grant => grant.Grant.Key.Id == keyId);
+
+    public void InvalidateUser(string userId) => Invalidate(grant => grant.Grant.User.Id == userId);
 
     /// <summary>
     /// Drops every grant of the tenant: a policy change alters when its keys end, and grants carry the policy.
     /// </summary>
-    public void InvalidateTenant(string tenantId)
+    public void InvalidateTenant(string tenantId) => Invalidate(grant => grant.Grant.Tenant.Id == tenantId);
+
+    private void Invalidate(Func<CachedGrant, bool> matches)
     {
-        Interlocked.Increment(ref _generation);
-        foreach (var (hash, grant) in _entries)
+        lock (_writeLock)
         {
-            if (grant.Grant.Tenant.Id == tenantId) _entries.TryRemove(hash, out _);
+            Interlocked.Increment(ref _generation);
+            foreach (var (hash, grant) in _entries)
+            {
+                if (matches(grant)) _entries.TryRemove(hash, out _);
+            }
         }
     }
 }

@@ -19,6 +19,9 @@ public static class KeyFormat
 
     private const string Base62Alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
+    [ThreadStatic]
+    private static IncrementalHash? t_sha256;
+
     public static string Generate()
     {
         Span<char> key = stackalloc char[Length];
@@ -48,13 +51,29 @@ public static class KeyFormat
     /// <summary>The displayable beginning of a key (<c>lyz_</c> and 4 more), stored as <c>start</c>.</summary>
     public static string StartOf(string key) => key[..StartLength];
 
+    /// <summary>
+    /// True when the text could be a key: the right length and prefix. Far cheaper than
+    /// <see cref="IsWellFormed"/>; enough to hash it and ask the cache, which only ever holds well-formed keys.
+    /// </summary>
+    public static bool HasKeyShape(ReadOnlySpan<char> key) =>
+        key.Length == Length && key.StartsWith(Prefix, StringComparison.Ordinal);
+
     /// <summary>SHA-256 over the whole key's ASCII bytes: the only form of a key the stores keep.</summary>
+    /// <remarks>
+    /// Each thread reuses one hash object: the one-shot <see cref="SHA256.HashData(ReadOnlySpan{byte})"/> sets up
+    /// a fresh OpenSSL digest context per call, which cost more than everything else in a cached key check.
+    /// Non-ASCII characters become '?', which no well-formed key contains, so they cannot collide with one.
+    /// </remarks>
     public static KeyHash Hash(ReadOnlySpan<char> key)
     {
+        if (key.Length > Length) throw new ArgumentException($"A key is at most {Length} characters.", nameof(key));
+
         Span<byte> ascii = stackalloc byte[Length];
         var written = Encoding.ASCII.GetBytes(key, ascii);
+        var sha256 = t_sha256 ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        sha256.AppendData(ascii[..written]);
         Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(ascii[..written], digest);
+        sha256.GetHashAndReset(digest);
         return KeyHash.FromBytes(digest);
     }
 

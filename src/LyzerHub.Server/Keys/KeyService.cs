@@ -6,16 +6,30 @@ namespace LyzerHub.Server.Keys;
 /// <summary>A key just issued: its record and the plain key, which exists only in this answer.</summary>
 public sealed record IssuedKey(KeyRecord Record, string PlainKey);
 
+/// <summary>A key just rolled: its new secret, and when the previous secret stops working.</summary>
+public sealed record RolledKey(IssuedKey Issued, DateTimeOffset PreviousSecretValidUntil);
+
 /// <summary>Issues, checks and revokes keys; the one place that decides whether a key is active.</summary>
 public sealed class KeyService(IControlStore store, KeyCache cache, TimeProvider time)
 {
     /// <summary>Issues a key; <paramref name="lifetime"/> null means it never expires.</summary>
+    public Task<IssuedKey> IssueAsync(
+        User user,
+        string name,
+        IReadOnlyList<string> permissions,
+        TimeSpan? lifetime,
+        bool isLoginKey,
+        CancellationToken cancellationToken) =>
+        IssueAsync(user, name, permissions, lifetime, isLoginKey, rateLimit: null, cancellationToken);
+
+    /// <summary>Issues a key with its own rate limit (null: the tenant's default applies).</summary>
     public async Task<IssuedKey> IssueAsync(
         User user,
         string name,
         IReadOnlyList<string> permissions,
         TimeSpan? lifetime,
         bool isLoginKey,
+        KeyRateLimit? rateLimit,
         CancellationToken cancellationToken)
     {
         var plain = KeyFormat.Generate();
@@ -25,7 +39,7 @@ public sealed class KeyService(IControlStore store, KeyCache cache, TimeProvider
         var record = new KeyRecord(
             Ids.NewKeyId(), user.TenantId, user.Id, name, KeyFormat.StartOf(plain),
             Permissions.Normalize(permissions), isLoginKey, now, now + lifetime,
-            RevokedAt: null, LastUsedAt: null, RequestCount: 0);
+            RevokedAt: null, LastUsedAt: null, RequestCount: 0, rateLimit);
         await store.InsertKeyAsync(new NewKey(record, KeyFormat.Hash(plain)), cancellationToken);
         return new IssuedKey(record, plain);
     }
@@ -34,16 +48,22 @@ public sealed class KeyService(IControlStore store, KeyCache cache, TimeProvider
     /// The active grant for a presented key, or null. Unknown, malformed, bad-checksum, expired, revoked and
     /// offboarded keys all end here as null, so callers cannot answer them differently.
     /// </summary>
-    /// <remarks>A cache hit completes synchronously and allocates nothing.</remarks>
+    /// <remarks>
+    /// A cache hit completes synchronously and allocates nothing. It skips the checksum: only keys that passed it
+    /// (and were found in the store) are ever cached, and equal hashes mean equal keys.
+    /// </remarks>
     public async ValueTask<CachedGrant?> FindActiveAsync(
         ReadOnlyMemory<char> presentedKey, CancellationToken cancellationToken)
     {
-        if (!KeyFormat.IsWellFormed(presentedKey.Span)) return null;
+        if (!KeyFormat.HasKeyShape(presentedKey.Span)) return null;
 
         var hash = KeyFormat.Hash(presentedKey.Span);
         var now = time.GetUtcNow();
         if (!cache.TryGet(hash, now, out var cached))
         {
+            // The checksum refuses a made-up or mistyped key before it costs a store read.
+            if (!KeyFormat.IsWellFormed(presentedKey.Span)) return null;
+
             var generation = cache.Generation;
             var grant = await store.FindKeyBySecretAsync(hash, cancellationToken);
             if (grant is null) return null;
@@ -77,6 +97,24 @@ public sealed class KeyService(IControlStore store, KeyCache cache, TimeProvider
 
         await store.RevokeKeyAsync(grant.Key.TenantId, grant.Key.Id, time.GetUtcNow(), cancellationToken);
         cache.InvalidateKey(grant.Key.Id);
+    }
+
+    /// <summary>
+    /// Gives the key a new secret. The previous one keeps working for <paramref name="grace"/>, never past the
+    /// key's own expiry; a grace an earlier roll left running ends now. Null when the key was revoked meanwhile.
+    /// </summary>
+    public async Task<RolledKey?> RollAsync(KeyRecord key, TimeSpan grace, CancellationToken cancellationToken)
+    {
+        var plain = KeyFormat.Generate();
+        var now = time.GetUtcNow();
+        var graceEnd = now + grace;
+        if (key.ExpiresAt is { } expiresAt && expiresAt < graceEnd) graceEnd = expiresAt < now ? now : expiresAt;
+
+        var rolled = await store.RollKeyAsync(new KeyRoll(key.TenantId, key.Id, key.UserId, KeyFormat.Hash(plain),
+            KeyFormat.StartOf(plain), now, graceEnd), cancellationToken);
+        // Cached grants of the old secret carry no end yet: drop them so the next check reads valid_until.
+        cache.InvalidateKey(key.Id);
+        return rolled is null ? null : new RolledKey(new IssuedKey(rolled, plain), graceEnd);
     }
 
     /// <summary>

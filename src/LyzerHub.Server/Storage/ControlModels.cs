@@ -47,7 +47,11 @@ public sealed record KeyRecord(
     DateTimeOffset? ExpiresAt,
     DateTimeOffset? RevokedAt,
     DateTimeOffset? LastUsedAt,
-    long RequestCount);
+    long RequestCount,
+    KeyRateLimit? RateLimit = null);
+
+/// <summary>A key's own rate limit: at most <c>Requests</c> per <c>WindowSeconds</c> (PRODUCT.md §4.8).</summary>
+public sealed record KeyRateLimit(int Requests, int WindowSeconds);
 
 /// <summary>
 /// What a key check needs in one read: the key, the secret's own end (after a roll), user and tenant.

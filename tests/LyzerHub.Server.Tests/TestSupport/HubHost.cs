@@ -122,6 +122,30 @@ public sealed class HubHost : IAsyncDisposable
         return (string)whoami!["tenant"]!["id"]!;
     }
 
+    /// <summary>Every permission an owner may hold: what a test needs to arrange users and policy.</summary>
+    public static readonly string[] OwnerPermissions =
+    [
+        "read:metrics", "write:events", "read:events", "manage:keys", "manage:users", "read:audit", "manage:tenant",
+    ];
+
+    /// <summary>Adds a user to the operator's tenant through POST /v1/users; returns its id and generated password.</summary>
+    public async Task<(string UserId, string Password)> AddUserAsync(string username, string role)
+    {
+        var owner = Client(await LoginKeyAsync(extra: new { permissions = OwnerPermissions }));
+        using var response = await owner.PostAsJsonAsync("/v1/users", new { username, role });
+        var json = await response.Content.ReadFromJsonAsync<JsonObject>();
+        Assert.True(response.StatusCode == System.Net.HttpStatusCode.Created, json?.ToJsonString());
+        return ((string)json!["id"]!, (string)json["password"]!);
+    }
+
+    /// <summary>Changes the operator's tenant's policy through PATCH /v1/tenant.</summary>
+    public async Task PatchPolicyAsync(object patch)
+    {
+        var owner = Client(await LoginKeyAsync(extra: new { permissions = OwnerPermissions }));
+        using var response = await owner.PatchAsJsonAsync("/v1/tenant", patch);
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+    }
+
     public async Task<string> LoginKeyAsync(
         string username = "admin", string password = AdminPassword, object? extra = null) =>
         (string)(await LoginAsync(username, password, extra))["key"]!;

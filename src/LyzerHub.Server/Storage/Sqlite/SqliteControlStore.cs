@@ -18,7 +18,11 @@ public sealed partial class SqliteControlStore : IControlStore
 
     private const string KeyColumns =
         "k.id, k.tenant_id, k.user_id, k.name, k.start, k.permissions, k.is_login, k.created_at, k.expires_at, " +
-        "k.revoked_at, k.last_used_at, k.request_count";
+        "k.revoked_at, k.last_used_at, k.request_count, k.rate_limit";
+
+    // Column counts of the lists above, so joined reads find each part without hand-counted ordinals.
+    private const int KeyColumnCount = 13;
+    private const int UserColumnCount = 8;
 
     private const string UserColumns =
         "u.id, u.tenant_id, u.username, u.role, u.state, u.password_hash, u.is_operator, u.created_at";
@@ -78,7 +82,8 @@ public sealed partial class SqliteControlStore : IControlStore
                 expires_at INTEGER,
                 revoked_at INTEGER,
                 last_used_at INTEGER,
-                request_count INTEGER NOT NULL DEFAULT 0);
+                request_count INTEGER NOT NULL DEFAULT 0,
+                rate_limit TEXT);
             CREATE INDEX IF NOT EXISTS keys_by_tenant ON keys(tenant_id, created_at DESC, id DESC);
             CREATE INDEX IF NOT EXISTS keys_by_user ON keys(user_id);
             -- A key may have more than one secret while a roll's grace period runs; valid_until ends one early.
@@ -88,6 +93,7 @@ public sealed partial class SqliteControlStore : IControlStore
                 created_at INTEGER NOT NULL,
                 valid_until INTEGER);
             """, cancellationToken);
+        await AddKeyRateLimitColumnAsync(connection, cancellationToken);
     }
 
     public async Task<bool> IsReadyAsync(CancellationToken cancellationToken)
@@ -186,8 +192,9 @@ public sealed partial class SqliteControlStore : IControlStore
         await using var connection = await OpenAsync(cancellationToken);
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
         await using (var insertKey = Command(connection, """
-            INSERT INTO keys (id, tenant_id, user_id, name, start, permissions, is_login, created_at, expires_at)
-            VALUES ($id, $tenant, $user, $name, $start, $permissions, $login, $created, $expires)
+            INSERT INTO keys (id, tenant_id, user_id, name, start, permissions, is_login, created_at, expires_at,
+                              rate_limit)
+            VALUES ($id, $tenant, $user, $name, $start, $permissions, $login, $created, $expires, $rate_limit)
             """))
         {
             insertKey.Parameters.AddWithValue("$id", record.Id);
@@ -199,6 +206,9 @@ public sealed partial class SqliteControlStore : IControlStore
             insertKey.Parameters.AddWithValue("$login", record.IsLoginKey ? 1 : 0);
             insertKey.Parameters.AddWithValue("$created", record.CreatedAt.ToUnixTimeMilliseconds());
             insertKey.Parameters.AddWithValue("$expires", ToDb(record.ExpiresAt));
+            insertKey.Parameters.AddWithValue("$rate_limit", record.RateLimit is { } limit
+                ? JsonSerializer.Serialize(limit, s_json)
+                : DBNull.Value);
             await insertKey.ExecuteNonQueryAsync(cancellationToken);
         }
 
@@ -229,7 +239,8 @@ public sealed partial class SqliteControlStore : IControlStore
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken)) return null;
 
-        return new KeyGrant(ReadKey(reader, 0), FromDb(reader, 12), ReadUser(reader, 13), ReadTenant(reader, 21));
+        return new KeyGrant(ReadKey(reader, 0), FromDb(reader, KeyColumnCount), ReadUser(reader, KeyColumnCount + 1),
+            ReadTenant(reader, KeyColumnCount + 1 + UserColumnCount));
     }
 
     public async Task<KeyRecord?> GetKeyAsync(string tenantId, string keyId, CancellationToken cancellationToken)
@@ -397,7 +408,8 @@ public sealed partial class SqliteControlStore : IControlStore
         FromDb(reader, at + 8),
         FromDb(reader, at + 9),
         FromDb(reader, at + 10),
-        reader.GetInt64(at + 11));
+        reader.GetInt64(at + 11),
+        ReadRateLimit(reader, at + 12));
 
     private static object ToDb(DateTimeOffset? value) =>
         value is { } v ? v.ToUnixTimeMilliseconds() : DBNull.Value;
