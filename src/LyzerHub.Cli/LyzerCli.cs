@@ -34,9 +34,12 @@ internal static class LyzerCli
             config.AddCommand<WhoamiCommand>("whoami").WithDescription("Show the key in use, its user and tenant");
             config.AddBranch("key", key =>
             {
-                key.SetDescription("Keys: list and revoke");
+                key.SetDescription("Keys: list, create, roll and revoke");
                 key.AddCommand<KeyListCommand>("list")
                     .WithDescription("List your keys (the tenant's with manage:keys)");
+                key.AddCommand<KeyCreateCommand>("create")
+                    .WithDescription("Create a named key (needs a login key or manage:keys)");
+                key.AddCommand<KeyRollCommand>("roll").WithDescription("Give your own key a new secret");
                 key.AddCommand<KeyRevokeCommand>("revoke").WithDescription("Revoke a key by id");
             });
             config.AddBranch("user", user =>

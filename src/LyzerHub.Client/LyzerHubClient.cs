@@ -138,6 +138,63 @@ public sealed class LyzerHubClient : IDisposable
         using var response = await HubJson.SendRawAsync(_http, request, _time, cancellationToken);
     }
 
+    /// <summary>Creates a named key (<c>POST /v1/keys</c>); needs a login key or <c>manage:keys</c>. The answer's
+    /// <see cref="KeyInfo.Key"/> is the plain key, shown this once.</summary>
+    /// <param name="name">A name to recognise it by.</param>
+    /// <param name="permissions">Its permissions, within the calling key's own.</param>
+    /// <param name="expiresIn">Its lifetime; null for the hub's default (30 days or the tenant's maximum).</param>
+    /// <param name="neverExpires">A key that never expires, where the tenant's policy allows it.</param>
+    /// <param name="rateLimit">Its own rate limit, no looser than the tenant's default; null for the default.
+    /// </param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The key's record with the plain key.</returns>
+    public Task<KeyInfo> CreateKeyAsync(
+        string name,
+        IReadOnlyList<string> permissions,
+        TimeSpan? expiresIn = null,
+        bool neverExpires = false,
+        KeyRateLimit? rateLimit = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(permissions);
+        if (neverExpires && expiresIn is not null)
+            throw new ArgumentException("Give a lifetime or ask for a key that never expires, not both.");
+
+        // Built by hand: an absent expires_in_seconds means the default, an explicit null means never.
+        var body = new JsonObject
+        {
+            ["name"] = name,
+            ["permissions"] = new JsonArray(permissions.Select(p => (JsonNode?)p).ToArray()),
+        };
+        if (neverExpires) body["expires_in_seconds"] = null;
+        else if (expiresIn is { } lifetime) body["expires_in_seconds"] = (long)lifetime.TotalSeconds;
+        if (rateLimit is not null)
+        {
+            body["rate_limit"] = new JsonObject
+            {
+                ["requests"] = rateLimit.Requests,
+                ["window_seconds"] = rateLimit.WindowSeconds,
+            };
+        }
+
+        return SendAsync<KeyInfo>(_http, HttpMethod.Post, "v1/keys", body, cancellationToken);
+    }
+
+    /// <summary>Gives your own key a new secret (<c>POST /v1/keys/{id}/roll</c>); the previous secret keeps
+    /// working for <paramref name="grace"/> (never past the key's expiry).</summary>
+    /// <param name="id">The key id.</param>
+    /// <param name="grace">How long the previous secret stays valid, at most 7 days; zero ends it now.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The key's record with the new plain key, shown this once.</returns>
+    public Task<KeyInfo> RollKeyAsync(
+        string id, TimeSpan grace = default, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        return SendAsync<KeyInfo>(_http, HttpMethod.Post, $"v1/keys/{Uri.EscapeDataString(id)}/roll",
+            new RollBody((long)grace.TotalSeconds), cancellationToken);
+    }
+
     /// <summary>Lists the tenant's users (<c>GET /v1/users</c>, <c>manage:users</c>).</summary>
     /// <param name="limit">Page size.</param>
     /// <param name="cursor">The previous page's cursor.</param>
@@ -302,4 +359,6 @@ public sealed class LyzerHubClient : IDisposable
     }
 
     private sealed record RoleBody(string Role);
+
+    private sealed record RollBody(long GraceSeconds);
 }

@@ -75,6 +75,8 @@ public sealed record WhoamiKey(
 /// <param name="RequestCount">How many requests it made.</param>
 /// <param name="RevokedAt">When it was revoked, if it was.</param>
 /// <param name="Status"><c>active</c>, <c>expired</c> or <c>revoked</c>.</param>
+/// <param name="RateLimit">The key's own rate limit; null when the tenant's default applies.</param>
+/// <param name="Key">The plain key: only in the answers to create and roll, shown that once. A secret.</param>
 public sealed record KeyInfo(
     string Id,
     string Name,
@@ -86,7 +88,19 @@ public sealed record KeyInfo(
     DateTimeOffset? LastUsedAt,
     long RequestCount,
     DateTimeOffset? RevokedAt,
-    string Status);
+    string Status,
+    KeyRateLimit? RateLimit = null,
+    string? Key = null)
+{
+    /// <summary>Never shows the plain key: records print their members, and a key must not reach a log.</summary>
+    /// <returns>The record without its secret.</returns>
+    public override string ToString() => $"KeyInfo {{ Id = {Id}, Name = {Name}, Start = {Start}, Status = {Status} }}";
+}
+
+/// <summary>A key's own rate limit.</summary>
+/// <param name="Requests">Requests allowed per window.</param>
+/// <param name="WindowSeconds">The window's length in seconds.</param>
+public sealed record KeyRateLimit(int Requests, int WindowSeconds);
 
 /// <summary>A tenant's policy.</summary>
 /// <param name="MaxKeyLifetimeSeconds">The longest lifetime a key may have.</param>

@@ -87,6 +87,34 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task KeyCreateAndRoll_NamedKey_WorksAndTheOldSecretStops()
+    {
+        await using var hub = await TestHub.StartAsync();
+        using var cli = new CliRun(hub);
+        await cli.RunAsync("login --username admin --password-stdin", TestHub.AdminPassword);
+
+        var created = await cli.RunAsync(
+            "key create dashboard --permission read:metrics --expires-in 86400 --rate-limit 600/60 --json");
+        var first = JsonNode.Parse(created.Out)!;
+        var asDashboard = await cli.RunAsync("whoami --json", env: new() { ["LYZER_KEY"] = (string)first["key"]! });
+        var rolled = await cli.RunAsync($"key roll {(string)first["id"]!}",
+            env: new() { ["LYZER_KEY"] = (string)first["key"]! });
+        var newKey = rolled.Out.Trim().Split('\n')[^1];
+        var withOld = await cli.RunAsync("whoami", env: new() { ["LYZER_KEY"] = (string)first["key"]! });
+        var withNew = await cli.RunAsync("whoami", env: new() { ["LYZER_KEY"] = newKey });
+        var badUsage = await cli.RunAsync("key create x --permission read:metrics --expires-in 5 --never-expires");
+
+        Assert.True(created.ExitCode == 0, created.ToString());
+        Assert.Equal(600, (int)first["rate_limit"]!["requests"]!);
+        Assert.Equal("dashboard", (string?)JsonNode.Parse(asDashboard.Out)!["key"]!["name"]);
+        Assert.True(rolled.ExitCode == 0, rolled.ToString());
+        Assert.NotEqual((string)first["key"]!, newKey);
+        Assert.Equal(1, withOld.ExitCode);
+        Assert.True(withNew.ExitCode == 0, withNew.ToString());
+        Assert.Equal(2, badUsage.ExitCode);
+    }
+
+    [Fact]
     public async Task TenantCreate_AsOperator_OwnerCanLogInToTheNewTenant()
     {
         await using var hub = await TestHub.StartAsync();

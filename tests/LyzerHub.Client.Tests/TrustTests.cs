@@ -25,6 +25,22 @@ public sealed class TrustTests
     }
 
     [Fact]
+    public async Task CreateAndRollKey_WithALoginKey_NewSecretsWorkAndRecordsHideThem()
+    {
+        await using var hub = await TestHub.StartAsync();
+        var login = hub.Client((await hub.LoginAsync()).Key);
+
+        var created = await login.CreateKeyAsync("ci", ["write:events"], TimeSpan.FromDays(1));
+        var rolled = await hub.Client(created.Key).RollKeyAsync(created.Id, TimeSpan.FromMinutes(5));
+        var listed = await login.ListKeysAsync();
+
+        Assert.Equal("ci", (await hub.Client(rolled.Key).WhoamiAsync()).Key.Name);
+        Assert.Equal("ci", (await hub.Client(created.Key).WhoamiAsync()).Key.Name); // still in its grace
+        Assert.DoesNotContain(created.Key!, created.ToString(), StringComparison.Ordinal);
+        Assert.All(listed.Data, k => Assert.Null(k.Key));
+    }
+
+    [Fact]
     public async Task Call_HubCertificateTrusted_Succeeds()
     {
         await using var hub = await TestHub.StartAsync();

@@ -89,6 +89,13 @@ internal abstract class HubCommand<TSettings>(CliEnvironment environment, CliCon
 
     protected void WriteJson(object value) => CliJson.Write(Environment.Out, value);
 
+    /// <summary>Prints a line, or a value as JSON, to standard output.</summary>
+    internal void Print(object value)
+    {
+        if (value is string line) WriteLine(line);
+        else WriteJson(value);
+    }
+
     protected void WriteLine(string text) => Environment.Out.WriteLine(text);
 
     private int Fail(TSettings settings, int exitCode, string code, string detail, int? status)
