@@ -1,0 +1,3 @@
+using LyzerHub.Cli;
+
+return await LyzerCli.RunAsync(args, CliEnvironment.FromProcess());
