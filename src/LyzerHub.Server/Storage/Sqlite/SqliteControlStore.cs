@@ -94,6 +94,7 @@ public sealed partial class SqliteControlStore : IControlStore
                 valid_until INTEGER);
             """, cancellationToken);
         await AddKeyRateLimitColumnAsync(connection, cancellationToken);
+        await CreateConsoleSessionsTableAsync(connection, cancellationToken);
     }
 
     public async Task<bool> IsReadyAsync(CancellationToken cancellationToken)
