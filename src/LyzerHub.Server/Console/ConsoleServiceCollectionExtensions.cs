@@ -68,7 +68,9 @@ public static class ConsoleServiceCollectionExtensions
             options.Conventions.AllowAnonymousToPage("/SignIn");
             options.Conventions.AuthorizePage("/Team", ConsoleAuth.ManageUsers);
             options.Conventions.AuthorizePage("/Offboard", ConsoleAuth.ManageUsers);
-        });
+        })
+            // Named, not found through the entry assembly: under a test host that is the test runner.
+            .AddApplicationPart(typeof(ConsoleAuth).Assembly);
         return services;
     }
 
