@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
@@ -312,6 +313,78 @@ public sealed class ConsoleTests
 
         Assert.True(scrollWidth <= 375, $"the page is {scrollWidth} px wide on a 375 px screen");
         Assert.True(await page.Locator("tr", new() { HasText = "phone" }).IsVisibleAsync());
+    }
+
+    [SkippableFact]
+    public async Task Metrics_QueryInPage_ChartAndTableMatchTheApi()
+    {
+        await using var hub = await HubHost.StartAsync();
+        var writer = hub.Client(await hub.LoginKeyAsync(extra: new { permissions = new[] { "write:events" } }));
+        var events = new List<object>();
+        foreach (var (day, path, count) in new[] { (1, "/a", 3), (1, "/b", 1), (2, "/b", 2) })
+        {
+            for (var i = 0; i < count; i++)
+                events.Add(new { name = "http_request", timestamp = $"2026-11-0{day}T1{i}:00:00Z", properties = new { path } });
+        }
+
+        using (var sent = await writer.PostAsJsonAsync("/v1/events", events))
+            Assert.Equal(HttpStatusCode.OK, sent.StatusCode);
+        var reader = hub.Client(await hub.LoginKeyAsync());
+        using var api = await reader.PostAsJsonAsync("/v1/metrics/query", new
+        {
+            @event = "http_request", interval = "day", timezone = "UTC", breakdown = "path",
+            from = "2026-11-01T00:00:00Z", to = "2026-11-03T00:00:00Z",
+        });
+        var answer = await api.Content.ReadFromJsonAsync<JsonObject>();
+        await using var browser = await ConsoleBrowser.LaunchAsync(hub);
+        var page = await browser.NewPageAsync();
+        await ConsoleBrowser.SignInAsync(page, "admin", HubHost.AdminPassword);
+
+        await page.GotoAsync("/metrics");
+        await page.GetByLabel("Event").FillAsync("http_request");
+        await page.GetByLabel("From (date)").FillAsync("2026-11-01");
+        await page.GetByLabel("To (date, included)").FillAsync("2026-11-02");
+        await page.GetByLabel("Interval").SelectOptionAsync("day");
+        await page.GetByLabel("Breakdown (property, optional)").FillAsync("path");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Show" }).ClickAsync();
+        await ConsoleBrowser.ScreenshotAsync(page, "metrics");
+        var header = await page.Locator("#metric-table thead th").AllInnerTextsAsync();
+        var rows = await page.Locator("#metric-table tbody tr").EvaluateAllAsync<string[][]>(
+            "rows => rows.map(r => [...r.children].map(c => c.textContent.trim()))");
+        var lines = await page.Locator("svg.chart path").CountAsync();
+
+        var series = answer!["series"]!.AsArray();
+        Assert.Equal(["Bucket", .. series.Select(s => (string)s!["key"]!)], header);
+        Assert.Equal(series.Count, lines);
+        for (var i = 0; i < 2; i++)
+        {
+            Assert.Equal(series.Select(s => ((long)s!["points"]![i]!["value"]!).ToString(CultureInfo.InvariantCulture)),
+                rows[i].Skip(1));
+        }
+
+        Assert.Equal(["Total", .. series.Select(s => ((long)s!["total"]!).ToString(CultureInfo.InvariantCulture))],
+            rows[2]);
+        Assert.Equal(["/a", "/b"], series.Select(s => (string)s!["key"]!));
+    }
+
+    [SkippableFact]
+    public async Task Overview_EventsSentToday_CountedWithKeysInUse()
+    {
+        await using var hub = await HubHost.StartAsync();
+        var writer = hub.Client(await hub.LoginKeyAsync(extra: new { permissions = new[] { "write:events" } }));
+        using (var sent = await writer.PostAsJsonAsync("/v1/events",
+                   new object[] { new { name = "signup" }, new { name = "signup" }, new { name = "login" } }))
+            Assert.Equal(HttpStatusCode.OK, sent.StatusCode);
+        await using var browser = await ConsoleBrowser.LaunchAsync(hub);
+        var page = await browser.NewPageAsync();
+
+        await ConsoleBrowser.SignInAsync(page, "admin", HubHost.AdminPassword);
+        await ConsoleBrowser.ScreenshotAsync(page, "overview");
+        var today = await page.Locator("#events-today").InnerTextAsync();
+        var keys = await page.Locator("#active-keys").InnerTextAsync();
+
+        Assert.Equal("3", today);
+        Assert.Equal("1", keys);
     }
 
     /// <summary>The keys page for the README (docs/console-keys.png) when LYZER_DOCS_SCREENSHOTS=1.</summary>
