@@ -305,7 +305,6 @@ public sealed class ConsoleTests
         await page.GotoAsync("/keys");
         await page.GetByLabel("Name").FillAsync("phone");
         await page.GetByLabel("read:metrics").CheckAsync();
-        await page.Keyboard.PressAsync("Tab");
         await page.GetByRole(AriaRole.Button, new() { Name = "Create key" }).ClickAsync();
         await page.GotoAsync("/keys");
         await ConsoleBrowser.ScreenshotAsync(page, "keys-narrow");
@@ -324,7 +323,12 @@ public sealed class ConsoleTests
         foreach (var (day, path, count) in new[] { (1, "/a", 3), (1, "/b", 1), (2, "/b", 2) })
         {
             for (var i = 0; i < count; i++)
-                events.Add(new { name = "http_request", timestamp = $"2026-11-0{day}T1{i}:00:00Z", properties = new { path } });
+            {
+                events.Add(new
+                {
+                    name = "http_request", timestamp = $"2026-11-0{day}T1{i}:00:00Z", properties = new { path },
+                });
+            }
         }
 
         using (var sent = await writer.PostAsJsonAsync("/v1/events", events))
@@ -387,12 +391,45 @@ public sealed class ConsoleTests
         Assert.Equal("1", keys);
     }
 
+    [SkippableFact]
+    public async Task Pages_KeyboardOnly_SignInAndEveryControlLabelled()
+    {
+        await using var hub = await HubHost.StartAsync();
+        await using var browser = await ConsoleBrowser.LaunchAsync(hub);
+        var page = await browser.NewPageAsync();
+        const string unlabelled = """
+            () => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+                .filter(e => e.labels.length === 0 && !e.getAttribute('aria-label')).map(e => e.id || e.name)
+            """;
+
+        await page.GotoAsync("/signin");
+        var onSignIn = await page.EvaluateAsync<string[]>(unlabelled);
+        await page.Keyboard.TypeAsync("admin");
+        await page.Keyboard.PressAsync("Tab");
+        await page.Keyboard.TypeAsync(HubHost.AdminPassword);
+        await page.Keyboard.PressAsync("Enter");
+        await page.WaitForURLAsync(url => !url.Contains("/signin", StringComparison.Ordinal));
+        var missing = new Dictionary<string, string[]>();
+        foreach (var path in new[] { "/", "/keys", "/team", "/metrics" })
+        {
+            await page.GotoAsync(path);
+            missing[path] = await page.EvaluateAsync<string[]>(unlabelled);
+        }
+
+        Assert.Empty(onSignIn);
+        Assert.All(missing, m => Assert.True(m.Value.Length == 0, $"{m.Key}: {string.Join(", ", m.Value)}"));
+        Assert.EndsWith("/metrics", page.Url, StringComparison.Ordinal);
+    }
+
     /// <summary>The keys page for the README (docs/console-keys.png) when LYZER_DOCS_SCREENSHOTS=1.</summary>
     private static async Task KeysPageScreenshotAsync(IPage page)
     {
         var path = await ConsoleBrowser.ScreenshotAsync(page, "keys");
         if (Environment.GetEnvironmentVariable("LYZER_DOCS_SCREENSHOTS") == "1")
-            File.Copy(path, Path.Combine(ConsoleBrowser.RepositoryRoot(), "docs", "console-keys.png"), overwrite: true);
+        {
+            File.Copy(path, Path.Combine(ConsoleBrowser.RepositoryRoot(), "docs", "console-keys.png"),
+                overwrite: true);
+        }
     }
 }
 

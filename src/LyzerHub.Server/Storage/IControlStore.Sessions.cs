@@ -16,7 +16,8 @@ public partial interface IControlStore
     Task InsertConsoleSessionAsync(ConsoleSession session, CancellationToken cancellationToken);
 
     /// <summary>The session, or null when there is none or it ended before <paramref name="now"/>.</summary>
-    Task<ConsoleSession?> GetConsoleSessionAsync(string idHash, DateTimeOffset now, CancellationToken cancellationToken);
+    Task<ConsoleSession?> GetConsoleSessionAsync(
+        string idHash, DateTimeOffset now, CancellationToken cancellationToken);
 
     Task UpdateConsoleSessionAsync(
         string idHash, DateTimeOffset expiresAt, byte[] ticket, CancellationToken cancellationToken);

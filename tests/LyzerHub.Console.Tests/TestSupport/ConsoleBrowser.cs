@@ -27,7 +27,8 @@ public sealed class ConsoleBrowser : IAsyncDisposable
 
     /// <summary>Skips (never passes) the calling test when the machine has no Chromium.</summary>
     public static void SkipUnlessChromium() =>
-        Skip.IfNot(File.Exists(ChromiumPath), $"Chromium is not installed at {ChromiumPath} (apt-get install chromium)");
+        Skip.IfNot(File.Exists(ChromiumPath),
+            $"Chromium is not installed at {ChromiumPath} (apt-get install chromium)");
 
     public static async Task<ConsoleBrowser> LaunchAsync(HubHost hub)
     {

@@ -68,8 +68,9 @@ public sealed partial class ConsoleHttp : IDisposable
             foreach (var header in setCookies)
             {
                 var pair = header.Split(';', 2)[0].Split('=', 2);
-                if (pair[1].Length == 0 || header.Contains("expires=Thu, 01 Jan 1970", StringComparison.OrdinalIgnoreCase))
-                    _cookies.Remove(pair[0]);
+                var deleted = pair[1].Length == 0
+                    || header.Contains("expires=Thu, 01 Jan 1970", StringComparison.OrdinalIgnoreCase);
+                if (deleted) _cookies.Remove(pair[0]);
                 else _cookies[pair[0]] = pair[1];
             }
         }

@@ -48,6 +48,10 @@ public sealed partial class KeysModel(IControlStore store, KeyService keys, Time
 
     public TenantPolicy Policy => Session.Tenant.Policy;
 
+    /// <summary>A command that proves the key works, run from where the hub was started.</summary>
+    public string CurlLine(string hub, string key) =>
+        $"curl --cacert data/tls/hub.crt {hub}/v1/auth/whoami -H \"Authorization: Bearer {key}\"";
+
     public string StatusOf(KeyRecord key) => keys.StatusOf(key, Policy);
 
     public DateTimeOffset? ExpiresAt(KeyRecord key) => KeyService.EffectiveExpiry(key, Policy);

@@ -35,7 +35,7 @@ public sealed class TeamModel(IControlStore store, UserService users) : ConsoleP
 
     public string? Notice { get; private set; }
 
-    /// <summary>Roles this caller may give a user now holding <paramref name="currentRole"/> (null: a new user).</summary>
+    /// <summary>Roles the caller may give a user now holding <paramref name="currentRole"/> (null: new user).</summary>
     public IReadOnlyList<string> GrantableRoles(string? currentRole) =>
         Roles.All.Where(r => RoleRules.RefuseGrant(User, r, currentRole) is null).ToArray();
 
