@@ -6,7 +6,9 @@ namespace LyzerHub.Server.Auth;
 public enum PasswordLoginOutcome { Verified, Failed, Throttled, Overloaded }
 
 /// <summary>
-/// A password check's result: the user when <see cref="PasswordLoginOutcome.Verified"/>, the wait when throttled.
+/// A password check's result: the user the username named, when there is one (on a failure too, so the failure
+/// can be recorded against them: only <see cref="PasswordLoginOutcome.Verified"/> means the password was right),
+/// and the wait when throttled.
 /// </summary>
 public sealed record PasswordLoginResult(PasswordLoginOutcome Outcome, User? User, TimeSpan RetryAfter)
 {
@@ -37,7 +39,7 @@ public sealed class PasswordLogin(IControlStore store, PasswordHasher hasher, Lo
         if (user is null || verified is false || user.State != UserStates.Active)
         {
             throttle.RecordFailure(usernameKey, address);
-            return new PasswordLoginResult(PasswordLoginOutcome.Failed, null, TimeSpan.Zero);
+            return new PasswordLoginResult(PasswordLoginOutcome.Failed, user, TimeSpan.Zero);
         }
 
         throttle.RecordSuccess(usernameKey, address);
