@@ -20,6 +20,7 @@ public sealed class ConsoleTests
     [SkippableFact]
     public async Task Keys_CreateInPageThenRevokeInPage_ApiAcceptsThenAnswers401()
     {
+        ConsoleBrowser.SkipUnlessChromium();
         await using var hub = await HubHost.StartAsync();
         await using var browser = await ConsoleBrowser.LaunchAsync(hub);
         var page = await browser.NewPageAsync();
@@ -66,6 +67,7 @@ public sealed class ConsoleTests
     [SkippableFact]
     public async Task Keys_MemberCreatesKey_OnlyRolePermissionsOfferedAndKeyHoldsThem()
     {
+        ConsoleBrowser.SkipUnlessChromium();
         await using var hub = await HubHost.StartAsync();
         await hub.AddUserAsync("carol", "member");
         var (_, password) = await hub.AddUserAsync("dave", "member");
@@ -91,6 +93,7 @@ public sealed class ConsoleTests
     [SkippableFact]
     public async Task Team_OffboardMemberInPage_KeysRevokedAndConsoleSessionEnded()
     {
+        ConsoleBrowser.SkipUnlessChromium();
         await using var hub = await HubHost.StartAsync();
         var (carolId, carolPassword) = await hub.AddUserAsync("carol", "member");
         var carolKey = await hub.LoginKeyAsync("carol", carolPassword);
@@ -129,6 +132,7 @@ public sealed class ConsoleTests
     [SkippableFact]
     public async Task Team_Viewer_NoTeamLinkAndTeamPageRefused()
     {
+        ConsoleBrowser.SkipUnlessChromium();
         await using var hub = await HubHost.StartAsync();
         var (_, password) = await hub.AddUserAsync("vera", "viewer");
         await using var browser = await ConsoleBrowser.LaunchAsync(hub);
@@ -150,6 +154,7 @@ public sealed class ConsoleTests
     [SkippableFact]
     public async Task Team_AdminAddsMemberInPage_GeneratedPasswordLogsIn()
     {
+        ConsoleBrowser.SkipUnlessChromium();
         await using var hub = await HubHost.StartAsync();
         await using var browser = await ConsoleBrowser.LaunchAsync(hub);
         var page = await browser.NewPageAsync();
@@ -169,6 +174,7 @@ public sealed class ConsoleTests
     [SkippableFact]
     public async Task Forms_PostWithoutAntiforgeryToken_RefusedAndNothingCreated()
     {
+        ConsoleBrowser.SkipUnlessChromium();
         await using var hub = await HubHost.StartAsync();
         await using var browser = await ConsoleBrowser.LaunchAsync(hub);
         var page = await browser.NewPageAsync();
@@ -192,6 +198,7 @@ public sealed class ConsoleTests
     [SkippableFact]
     public async Task Cookie_PresentedToApi_NotAccepted()
     {
+        ConsoleBrowser.SkipUnlessChromium();
         await using var hub = await HubHost.StartAsync();
         await using var browser = await ConsoleBrowser.LaunchAsync(hub);
         var page = await browser.NewPageAsync();
@@ -220,6 +227,7 @@ public sealed class ConsoleTests
     [SkippableFact]
     public async Task SignOut_CopiedCookie_OpensNothingAfterwards()
     {
+        ConsoleBrowser.SkipUnlessChromium();
         await using var hub = await HubHost.StartAsync();
         await using var browser = await ConsoleBrowser.LaunchAsync(hub);
         var page = await browser.NewPageAsync();
@@ -244,6 +252,7 @@ public sealed class ConsoleTests
     [SkippableFact]
     public async Task SignIn_WrongPasswordFiveTimes_ThrottledLikeTheApi()
     {
+        ConsoleBrowser.SkipUnlessChromium();
         await using var hub = await HubHost.StartAsync();
         await using var browser = await ConsoleBrowser.LaunchAsync(hub);
         var page = await browser.NewPageAsync();
@@ -273,6 +282,7 @@ public sealed class ConsoleTests
     [SkippableFact]
     public async Task Pages_SecurityHeaders_StrictCspNoFramingHsts()
     {
+        ConsoleBrowser.SkipUnlessChromium();
         await using var hub = await HubHost.StartAsync();
         await using var browser = await ConsoleBrowser.LaunchAsync(hub);
         var page = await browser.NewPageAsync();
@@ -297,6 +307,7 @@ public sealed class ConsoleTests
     [SkippableFact]
     public async Task Keys_NarrowScreen_TableStacksAndFormUsable()
     {
+        ConsoleBrowser.SkipUnlessChromium();
         await using var hub = await HubHost.StartAsync();
         await using var browser = await ConsoleBrowser.LaunchAsync(hub);
         var page = await browser.NewPageAsync(width: 375, height: 800);
@@ -317,6 +328,7 @@ public sealed class ConsoleTests
     [SkippableFact]
     public async Task Metrics_QueryInPage_ChartAndTableMatchTheApi()
     {
+        ConsoleBrowser.SkipUnlessChromium();
         await using var hub = await HubHost.StartAsync();
         var writer = hub.Client(await hub.LoginKeyAsync(extra: new { permissions = new[] { "write:events" } }));
         var events = new List<object>();
@@ -374,6 +386,7 @@ public sealed class ConsoleTests
     [SkippableFact]
     public async Task Overview_EventsSentToday_CountedWithKeysInUse()
     {
+        ConsoleBrowser.SkipUnlessChromium();
         await using var hub = await HubHost.StartAsync();
         var writer = hub.Client(await hub.LoginKeyAsync(extra: new { permissions = new[] { "write:events" } }));
         using (var sent = await writer.PostAsJsonAsync("/v1/events",
@@ -394,6 +407,7 @@ public sealed class ConsoleTests
     [SkippableFact]
     public async Task Pages_KeyboardOnly_SignInAndEveryControlLabelled()
     {
+        ConsoleBrowser.SkipUnlessChromium();
         await using var hub = await HubHost.StartAsync();
         await using var browser = await ConsoleBrowser.LaunchAsync(hub);
         var page = await browser.NewPageAsync();

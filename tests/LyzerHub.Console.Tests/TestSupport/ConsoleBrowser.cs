@@ -11,7 +11,9 @@ namespace LyzerHub.Console.Tests.TestSupport;
 /// </summary>
 public sealed class ConsoleBrowser : IAsyncDisposable
 {
-    public const string ChromiumPath = "/usr/bin/chromium";
+    /// <summary>Debian's Chromium; <c>LYZER_CHROMIUM</c> points elsewhere (or nowhere, to see the tests skip).</summary>
+    public static readonly string ChromiumPath =
+        Environment.GetEnvironmentVariable("LYZER_CHROMIUM") ?? "/usr/bin/chromium";
 
     private readonly IPlaywright _playwright;
     private readonly IBrowser _browser;
