@@ -435,6 +435,61 @@ public sealed class ConsoleTests
         Assert.EndsWith("/metrics", page.Url, StringComparison.Ordinal);
     }
 
+    [SkippableFact]
+    public async Task Keys_RollInPageWithoutGrace_NewSecretWorksOldOneRefused()
+    {
+        ConsoleBrowser.SkipUnlessChromium();
+        await using var hub = await HubHost.StartAsync();
+        await using var browser = await ConsoleBrowser.LaunchAsync(hub);
+        var page = await browser.NewPageAsync();
+        await ConsoleBrowser.SignInAsync(page, "admin", HubHost.AdminPassword);
+        await page.GotoAsync("/keys");
+        await page.GetByLabel("Name").FillAsync("rolled");
+        await page.GetByLabel("read:metrics").CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create key" }).ClickAsync();
+        var oldKey = await page.Locator("#new-key-value").InputValueAsync();
+
+        await page.GotoAsync("/keys");
+        await page.GetByRole(AriaRole.Link, new() { Name = "Roll rolled" }).ClickAsync();
+        await page.GetByLabel("Keep the old secret working for").SelectOptionAsync("0");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Roll key" }).ClickAsync();
+        var newKey = await page.Locator("#new-key-value").InputValueAsync();
+        using var withOld = await hub.Client(oldKey).GetAsync("/v1/auth/whoami");
+        var withNew = await hub.Client(newKey).GetFromJsonAsync<JsonObject>("/v1/auth/whoami");
+
+        Assert.NotEqual(oldKey, newKey);
+        Assert.Equal(HttpStatusCode.Unauthorized, withOld.StatusCode);
+        Assert.Equal("rolled", (string)withNew!["key"]!["name"]!);
+    }
+
+    [SkippableFact]
+    public async Task Team_AdminChangesRoleInPage_OwnerNotOfferedAndMembersKeyNarrowed()
+    {
+        ConsoleBrowser.SkipUnlessChromium();
+        await using var hub = await HubHost.StartAsync();
+        var (_, adminPassword) = await hub.AddUserAsync("erin", "admin");
+        var (carolId, carolPassword) = await hub.AddUserAsync("carol", "member");
+        var carolKey = hub.Client(await hub.LoginKeyAsync("carol", carolPassword,
+            new { permissions = new[] { "read:metrics", "write:events" } }));
+        await using var browser = await ConsoleBrowser.LaunchAsync(hub);
+        var page = await browser.NewPageAsync();
+        await ConsoleBrowser.SignInAsync(page, "erin", adminPassword);
+
+        await page.GotoAsync("/team");
+        var offered = await page.Locator("#role option").AllInnerTextsAsync();
+        var row = page.Locator($"tr[data-user-id={carolId}]");
+        await row.GetByLabel("Role of carol").SelectOptionAsync("viewer");
+        await row.GetByRole(AriaRole.Button, new() { Name = "Change role" }).ClickAsync();
+        var notice = await page.GetByRole(AriaRole.Status).InnerTextAsync();
+        using var write = await carolKey.PostAsJsonAsync("/v1/events", new { name = "after-demotion" });
+        var role = await page.Locator($"tr[data-user-id={carolId}] td[data-label=Role]").InnerTextAsync();
+
+        Assert.Equal(["admin", "member", "viewer"], offered);
+        Assert.Contains("carol is now viewer", notice, StringComparison.Ordinal);
+        Assert.Equal("viewer", role);
+        Assert.Equal(HttpStatusCode.Forbidden, write.StatusCode);
+    }
+
     /// <summary>The keys page for the README (docs/console-keys.png) when LYZER_DOCS_SCREENSHOTS=1.</summary>
     private static async Task KeysPageScreenshotAsync(IPage page)
     {
