@@ -120,7 +120,8 @@ public sealed partial class HubProcess : IDisposable
     {
         if (line is null) return;
         _output.Enqueue(line);
-        if (ListeningLine().Match(line) is { Success: true } match) _listening.TrySetResult(new Uri(match.Groups[1].Value));
+        if (ListeningLine().Match(line) is { Success: true } match)
+            _listening.TrySetResult(new Uri(match.Groups[1].Value));
     }
 
     private async Task WaitReadyAsync()
