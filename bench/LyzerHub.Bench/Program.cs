@@ -4,6 +4,9 @@ using LyzerHub.Bench;
 // dotnet run -c Release --project bench/LyzerHub.Bench -- keycheck [BenchmarkDotNet options]
 if (args is ["keycheck", .. var benchmarkArgs]) return KeyCheckBenchmarks.Run(benchmarkArgs);
 
+// dotnet run -c Release --project bench/LyzerHub.Bench -- dedupe [MILLIONS ...]
+if (args is ["dedupe", ..]) return await DedupeIndexBench.RunAsync(args);
+
 // dotnet run -c Release --project bench/LyzerHub.Bench -- metrics [--events N] [--tenants T] [--runs R] [--json F]
 if (args is ["metrics", ..])
 {
