@@ -110,17 +110,17 @@ internal static class MetricsBench
 
     // The same answers as the API's (bucket values and the total over the range) written as one would by hand
     // for speed: no empty-bucket filling, no JSON type checks beyond what the data needs, days and hours as
-    // integer arithmetic on microseconds. A first version bucketed with time_bucket(INTERVAL '1 day', ts[, zone])
-    // on every row: on TIMESTAMPTZ that goes through ICU per row and ran 5-20x slower than the API, which would
-    // have flattered the API.
+    // integer arithmetic on microseconds, buckets and the range total in one pass (GROUPING SETS; a second scan
+    // for the total, as a first version had, made the API look faster than SQL at 10 M events). A first version
+    // bucketed with time_bucket(INTERVAL '1 day', ts[, zone]) on every row: on TIMESTAMPTZ that goes through ICU
+    // per row and ran 5-20x slower than the API, which would have flattered the API.
     private static IEnumerable<(string Name, string Sql)> SqlQueries()
     {
         const string Where = "tenant_id = $tenant AND name = $name AND ts >= $from AND ts < $to";
         const string Hour = "3600000000";
         const string Day = "86400000000";
         yield return ("hourly count (UTC)", $"""
-            SELECT epoch_us(ts) // {Hour} AS b, count(*) FROM events WHERE {Where} GROUP BY b
-            UNION ALL SELECT NULL, count(*) FROM events WHERE {Where}
+            SELECT epoch_us(ts) // {Hour} AS b, count(*) FROM events WHERE {Where} GROUP BY GROUPING SETS ((b), ())
             """);
         // New York days by integer arithmetic too: the 30 days hold no DST change (checked), so local midnight
         // is a fixed offset from UTC over the whole range, as someone writing this report by hand would use. (An
@@ -133,8 +133,7 @@ internal static class MetricsBench
         var offsetUs = ((long)offset.TotalMicroseconds).ToString(CultureInfo.InvariantCulture);
         yield return ("daily unique (New York)", $"""
             SELECT (epoch_us(ts) + ({offsetUs})) // {Day} AS b, count(DISTINCT distinct_id) FROM events
-            WHERE {Where} GROUP BY b
-            UNION ALL SELECT NULL, count(DISTINCT distinct_id) FROM events WHERE {Where}
+            WHERE {Where} GROUP BY GROUPING SETS ((b), ())
             """);
         yield return ("daily count, top 10 paths", $"""
             WITH e AS (SELECT ts, properties->>'$.path' AS path FROM events WHERE {Where}),
@@ -145,9 +144,8 @@ internal static class MetricsBench
             UNION ALL SELECT path, NULL, c FROM top
             """);
         yield return ("daily p95 of bytes", $"""
-            WITH v AS (SELECT ts, TRY_CAST(properties->>'$.bytes' AS DOUBLE) AS x FROM events WHERE {Where})
-            SELECT epoch_us(ts) // {Day} AS b, quantile_cont(x, 0.95) FROM v GROUP BY b
-            UNION ALL SELECT NULL, quantile_cont(x, 0.95) FROM v
+            SELECT epoch_us(ts) // {Day} AS b, quantile_cont(TRY_CAST(properties->>'$.bytes' AS DOUBLE), 0.95)
+            FROM events WHERE {Where} GROUP BY GROUPING SETS ((b), ())
             """);
     }
 
