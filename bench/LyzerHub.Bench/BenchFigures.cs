@@ -38,6 +38,7 @@ internal static class BenchFigures
         figures["queries"] = new JsonArray([.. rows.Select(r => (JsonNode)new JsonObject
         {
             ["query"] = r.Query, ["api_ms"] = Math.Round(r.ApiMs, 2), ["sql_ms"] = Math.Round(r.SqlMs, 2),
+            ["api_cpu_ms"] = Math.Round(r.ApiCpuMs, 2), ["sql_cpu_ms"] = Math.Round(r.SqlCpuMs, 2),
         })]);
         File.WriteAllText(path, figures.ToJsonString(s_indented));
     }

@@ -53,8 +53,8 @@ internal static class MetricsBench
         // other work on shared cores falls on both sides alike; a first version ran all API runs and then all SQL
         // runs, and the ratio swung by 10x between runs on a busy machine. The SQL connection opens the very file
         // the hub's store holds (same path, so the same DuckDB instance in this process), with the store's settings.
-        var api = new Dictionary<string, double>();
-        var sql = new Dictionary<string, double>();
+        var api = new Dictionary<string, (double Ms, double CpuMs)>();
+        var sql = new Dictionary<string, (double Ms, double CpuMs)>();
         long apiCount, sqlCount;
         await using (var hub = await StartHubAsync(dataDir, cancellationToken))
         using (var connection = new DuckDBConnection(
@@ -74,11 +74,9 @@ internal static class MetricsBench
             sqlCount = SqlTotal(connection, tenantIds[0]);
             foreach (var ((name, body), (_, text)) in ApiQueries().Zip(SqlQueries()))
             {
-                var (apiMs, sqlMs) = await InterleavedMediansAsync(arguments.Runs,
+                (api[name], sql[name]) = await InterleavedMediansAsync(arguments.Runs,
                     () => PostQueryAsync(hub.Client, body, cancellationToken),
                     () => RunSql(connection, text, tenantIds[0]));
-                api[name] = apiMs;
-                sql[name] = sqlMs;
             }
         }
 
@@ -88,7 +86,8 @@ internal static class MetricsBench
                 $"The API counted {apiCount} events and SQL {sqlCount}; the two sides disagree, the run is invalid.");
         }
 
-        return api.Keys.Select(name => new MetricsBenchRow(name, api[name], sql[name])).ToList();
+        return api.Keys.Select(name => new MetricsBenchRow(
+            name, api[name].Ms, sql[name].Ms, api[name].CpuMs, sql[name].CpuMs)).ToList();
     }
 
     private static IEnumerable<(string Name, JsonObject Body)> ApiQueries()
@@ -184,24 +183,38 @@ internal static class MetricsBench
         }, cancellationToken);
     }
 
-    private static async Task<(double Api, double Sql)> InterleavedMediansAsync(
-        int runs, Func<Task> api, Action sql)
+    /// <summary>
+    /// Median wall time of each side, and its mean CPU time (the whole process: DuckDB's threads, and for the API
+    /// also TLS, Kestrel and the client), which moves far less than wall time when other work shares the cores.
+    /// </summary>
+    private static async Task<((double Ms, double CpuMs) Api, (double Ms, double CpuMs) Sql)>
+        InterleavedMediansAsync(int runs, Func<Task> api, Action sql)
     {
         await api();
         sql();
         var apiTimes = new double[runs];
         var sqlTimes = new double[runs];
+        TimeSpan apiCpu = default, sqlCpu = default;
+        using var process = Process.GetCurrentProcess();
         for (var i = 0; i < runs; i++)
         {
+            process.Refresh();
+            var cpu = process.TotalProcessorTime;
             var started = Stopwatch.GetTimestamp();
             await api();
             apiTimes[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            process.Refresh();
+            apiCpu += process.TotalProcessorTime - cpu;
+            cpu = process.TotalProcessorTime;
             started = Stopwatch.GetTimestamp();
             sql();
             sqlTimes[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            process.Refresh();
+            sqlCpu += process.TotalProcessorTime - cpu;
         }
 
-        return (Median(apiTimes), Median(sqlTimes));
+        return ((Median(apiTimes), apiCpu.TotalMilliseconds / runs),
+            (Median(sqlTimes), sqlCpu.TotalMilliseconds / runs));
     }
 
     private static double Median(double[] times)
@@ -354,7 +367,9 @@ internal static class MetricsBench
 }
 
 /// <summary>One query's median time through the API and by hand in SQL.</summary>
-internal sealed record MetricsBenchRow(string Query, double ApiMs, double SqlMs)
+internal sealed record MetricsBenchRow(string Query, double ApiMs, double SqlMs, double ApiCpuMs, double SqlCpuMs)
 {
     public double Ratio => ApiMs / SqlMs;
+
+    public double CpuRatio => ApiCpuMs / SqlCpuMs;
 }
