@@ -5,6 +5,7 @@ using LyzerHub.Server.Events;
 using LyzerHub.Server.Keys;
 using LyzerHub.Server.Metrics;
 using LyzerHub.Server.Problems;
+using LyzerHub.Server.RateLimits;
 using LyzerHub.Server.Storage;
 using LyzerHub.Server.Storage.DuckDb;
 using LyzerHub.Server.Storage.Sqlite;
@@ -86,6 +87,7 @@ public static class HubApp
         builder.Services.AddDuckDbEventStore();
         builder.Services.AddHubAuth();
         builder.Services.AddKeys(builder.Configuration);
+        builder.Services.AddRateLimits(builder.Configuration);
         builder.Services.AddSingleton<TenantService>();
         builder.Services.AddSingleton<HubBootstrapper>();
         builder.Services.AddEvents();
@@ -100,6 +102,7 @@ public static class HubApp
         app.UseStatusCodePages(WriteStatusProblemAsync);
         app.UseKeyInQueryRefusal();
         app.UseAuthentication();
+        app.UseRateLimits();
         app.UseAuthorization();
 
         app.MapOpenApi();
