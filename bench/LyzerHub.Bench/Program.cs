@@ -4,6 +4,9 @@ using LyzerHub.Bench;
 // dotnet run -c Release --project bench/LyzerHub.Bench -- keycheck [BenchmarkDotNet options]
 if (args is ["keycheck", .. var benchmarkArgs]) return KeyCheckBenchmarks.Run(benchmarkArgs);
 
+// dotnet run -c Release --project bench/LyzerHub.Bench -- ratelimit [BenchmarkDotNet options]
+if (args is ["ratelimit", .. var rateLimitArgs]) return RateLimitBenchmarks.Run(rateLimitArgs);
+
 // dotnet run -c Release --project bench/LyzerHub.Bench -- metrics [--events N] [--tenants T] [--runs R]
 if (args is ["metrics", ..])
 {

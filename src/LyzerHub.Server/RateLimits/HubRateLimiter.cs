@@ -40,7 +40,7 @@ public sealed class HubRateLimiter(IRateLimitStore store, RateLimitDefaults defa
 
     private static readonly HubRateLimitLease s_granted = new(true, null, TimeSpan.Zero);
 
-    // See AttemptAcquireCore: never acquired, so the middleware goes on to AcquireAsync, where the decision is made.
+    // See AttemptAcquireCore: taken nothing, so the middleware goes on to AcquireAsync, where the store decides.
     private static readonly HubRateLimitLease s_decidedAsynchronously = new(false, null, TimeSpan.Zero);
 
     private readonly ConcurrentDictionary<(int, int, int, int), string> _keyTenantPolicyFields = new();
@@ -58,28 +58,29 @@ public sealed class HubRateLimiter(IRateLimitStore store, RateLimitDefaults defa
         store.IsExhaustedAsync(FailedAuthenticationWindow(ClientAddress(context)), context.RequestAborted);
 
     /// <summary>
-    /// Always "not acquired, decide in <c>AcquireAsync</c>": the counters may live in another process, so a decision
-    /// may need I/O, which a synchronous attempt must not block on. ASP.NET Core's middleware follows a failed
-    /// attempt with <c>AcquireAsync</c>; with the in-memory store that completes synchronously.
+    /// Decides at once when the store can without I/O (the in-memory store always can). A store that cannot answers
+    /// "not acquired" having taken nothing, and ASP.NET Core's middleware then asks <c>AcquireAsync</c>, which
+    /// decides for real. This limiter never queues, so after a refusal that second ask is simply another attempt.
     /// </summary>
-    protected override RateLimitLease AttemptAcquireCore(HttpContext resource, int permitCount) =>
-        s_decidedAsynchronously;
+    protected override RateLimitLease AttemptAcquireCore(HttpContext resource, int permitCount)
+    {
+        ArgumentOutOfRangeException.ThrowIfNotEqual(permitCount, 1);
 
-    protected override ValueTask<RateLimitLease> AcquireAsyncCore(
+        var plan = Plan(resource);
+        if (plan.Policy is null) return s_granted;
+        return store.TryAcquire(plan.First, plan.Second, out var decision)
+            ? Decide(resource, plan, decision)
+            : s_decidedAsynchronously;
+    }
+
+    protected override async ValueTask<RateLimitLease> AcquireAsyncCore(
         HttpContext resource, int permitCount, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNotEqual(permitCount, 1);
 
-        var grant = resource.Features.Get<KeyGrantFeature>()?.Grant.Grant;
-        var address = resource.GetEndpoint()?.Metadata.GetMetadata<AddressRateLimitMetadata>();
-        if (grant is not null && address is not { EvenWithKey: true })
-            return LimitKeyAsync(resource, grant, cancellationToken);
-        if (address is not null)
-            return LimitAddressAsync(resource, AddressPolicy, cancellationToken);
-        // A key was presented and did not authenticate: a lookup (or a cache probe) was spent on it.
-        if (resource.Request.Headers.Authorization.Count > 0)
-            return LimitAddressAsync(resource, FailedAuthenticationPolicy, cancellationToken);
-        return new(s_granted);
+        var plan = Plan(resource);
+        if (plan.Policy is null) return s_granted;
+        return Decide(resource, plan, await store.AcquireAsync(plan.First, plan.Second, cancellationToken));
     }
 
     /// <summary>The client address as partitions and the audit see it; IPv4 seen through IPv6 as plain IPv4.</summary>
@@ -91,33 +92,63 @@ public sealed class HubRateLimiter(IRateLimitStore store, RateLimitDefaults defa
     };
 
     /// <summary>Whole seconds rounded up, at least 1: waiting that long is never too early.</summary>
-    internal static int WholeSecondsUp(TimeSpan span) =>
+    public static int WholeSecondsUp(TimeSpan span) =>
         Math.Max(1, (int)Math.Ceiling(span.Ticks / (double)TimeSpan.TicksPerSecond));
 
-    internal static string PolicyField(string policy, KeyRateLimit limit) =>
+    public static string PolicyField(string policy, KeyRateLimit limit) =>
         string.Create(CultureInfo.InvariantCulture, $"\"{policy}\";q={limit.Requests};w={limit.WindowSeconds}");
 
-    internal static string StateField(string policy, RateLimitWindowState state) =>
+    public static string StateField(string policy, RateLimitWindowState state) =>
         string.Create(CultureInfo.InvariantCulture,
             $"\"{policy}\";r={state.Remaining};t={WholeSecondsUp(state.ResetAfter)}");
 
-    private async ValueTask<RateLimitLease> LimitKeyAsync(
-        HttpContext context, KeyGrant grant, CancellationToken cancellationToken)
+    /// <summary>Which limits apply to the request, as windows; no policy when none does.</summary>
+    private LimitPlan Plan(HttpContext context)
     {
-        var policy = grant.Tenant.Policy;
-        var keyLimit = defaults.KeyLimitOf(grant.Key, policy);
-        var tenantLimit = defaults.TenantLimitOf(policy);
-        var decision = await store.AcquireAsync(
-            new RateLimitWindow(grant.Key.Id, keyLimit.Requests, keyLimit.WindowSeconds),
-            new RateLimitWindow(grant.Tenant.Id, tenantLimit.Requests, tenantLimit.WindowSeconds),
-            cancellationToken);
+        var grant = context.Features.Get<KeyGrantFeature>()?.Grant.Grant;
+        var address = context.GetEndpoint()?.Metadata.GetMetadata<AddressRateLimitMetadata>();
+        if (grant is not null && address is not { EvenWithKey: true })
+        {
+            var policy = grant.Tenant.Policy;
+            var keyLimit = defaults.KeyLimitOf(grant.Key, policy);
+            var tenantLimit = defaults.TenantLimitOf(policy);
+            return new LimitPlan(KeyPolicy, grant, keyLimit, tenantLimit,
+                new RateLimitWindow(grant.Key.Id, keyLimit.Requests, keyLimit.WindowSeconds),
+                new RateLimitWindow(grant.Tenant.Id, tenantLimit.Requests, tenantLimit.WindowSeconds));
+        }
+
+        if (address is not null)
+            return new LimitPlan(AddressPolicy, null, null, null, AddressWindow(ClientAddress(context)), null);
+        // A key was presented and did not authenticate: a lookup (or a cache probe) was spent on it.
+        if (context.Request.Headers.Authorization.Count > 0)
+        {
+            return new LimitPlan(FailedAuthenticationPolicy, null, null, null,
+                FailedAuthenticationWindow(ClientAddress(context)), null);
+        }
+
+        return default;
+    }
+
+    private RateLimitLease Decide(HttpContext context, in LimitPlan plan, RateLimitDecision decision)
+    {
+        var headers = context.Response.Headers;
+        if (plan.Grant is not { } grant)
+        {
+            var failed = plan.Policy == FailedAuthenticationPolicy;
+            headers[PolicyHeader] = failed ? _failedAuthenticationPolicyField : _addressPolicyField;
+            headers[StateHeader] = StateField(plan.Policy!, decision.First);
+            return decision.Acquired
+                ? s_granted
+                : new HubRateLimitLease(false,
+                    new RateLimitRejection(null, null, ClientAddress(context), plan.Policy!, time.GetUtcNow()),
+                    decision.First.ResetAfter);
+        }
 
         // The most constraining policy is reported: fewer permits left, then the longer wait for them.
         var (keyState, tenantState) = (decision.First, decision.Second);
         var keyBinds = keyState.Remaining < tenantState.Remaining
             || keyState.Remaining == tenantState.Remaining && keyState.ResetAfter >= tenantState.ResetAfter;
-        var headers = context.Response.Headers;
-        headers[PolicyHeader] = KeyTenantPolicyField(keyLimit, tenantLimit);
+        headers[PolicyHeader] = KeyTenantPolicyField(plan.KeyLimit!, plan.TenantLimit!);
         headers[StateHeader] = keyBinds ? StateField(KeyPolicy, keyState) : StateField(TenantPolicy, tenantState);
         if (decision.Acquired) return s_granted;
 
@@ -133,23 +164,6 @@ public sealed class HubRateLimiter(IRateLimitStore store, RateLimitDefaults defa
         return new HubRateLimitLease(false,
             new RateLimitRejection(grant.Tenant.Id, grant.Key.Id, ClientAddress(context), refusedBy, time.GetUtcNow()),
             wait);
-    }
-
-    private async ValueTask<RateLimitLease> LimitAddressAsync(
-        HttpContext context, string policy, CancellationToken cancellationToken)
-    {
-        var address = ClientAddress(context);
-        var failed = policy == FailedAuthenticationPolicy;
-        var window = failed ? FailedAuthenticationWindow(address) : AddressWindow(address);
-        var decision = await store.AcquireAsync(window, null, cancellationToken);
-
-        var headers = context.Response.Headers;
-        headers[PolicyHeader] = failed ? _failedAuthenticationPolicyField : _addressPolicyField;
-        headers[StateHeader] = StateField(policy, decision.First);
-        return decision.Acquired
-            ? s_granted
-            : new HubRateLimitLease(false, new RateLimitRejection(null, null, address, policy, time.GetUtcNow()),
-                decision.First.ResetAfter);
     }
 
     private RateLimitWindow AddressWindow(string address) =>
@@ -169,6 +183,15 @@ public sealed class HubRateLimiter(IRateLimitStore store, RateLimitDefaults defa
         return field;
     }
 }
+
+/// <summary>The limits one request falls under; <see cref="Policy"/> null when none.</summary>
+internal readonly record struct LimitPlan(
+    string? Policy,
+    KeyGrant? Grant,
+    KeyRateLimit? KeyLimit,
+    KeyRateLimit? TenantLimit,
+    RateLimitWindow First,
+    RateLimitWindow? Second);
 
 /// <summary>
 /// A decision of <see cref="HubRateLimiter"/>. A refused lease carries who was refused and the wait, also as the

@@ -30,6 +30,13 @@ public interface IRateLimitStore
     ValueTask<RateLimitDecision> AcquireAsync(
         RateLimitWindow first, RateLimitWindow? second, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// <see cref="AcquireAsync"/> when the store can decide without waiting for I/O: true with the decision, or false
+    /// having taken nothing (a store across the network may always answer false). Lets a synchronous caller, like
+    /// <c>PartitionedRateLimiter.AttemptAcquire</c>, skip the asynchronous path.
+    /// </summary>
+    bool TryAcquire(RateLimitWindow first, RateLimitWindow? second, out RateLimitDecision decision);
+
     /// <summary>True when the window has no permit left now; takes none.</summary>
     ValueTask<bool> IsExhaustedAsync(RateLimitWindow window, CancellationToken cancellationToken);
 }

@@ -29,7 +29,17 @@ public sealed class InMemoryRateLimitStore : IRateLimitStore, IDisposable
     public int PartitionCount => _windows.Count;
 
     public ValueTask<RateLimitDecision> AcquireAsync(
-        RateLimitWindow first, RateLimitWindow? second, CancellationToken cancellationToken)
+        RateLimitWindow first, RateLimitWindow? second, CancellationToken cancellationToken) =>
+        new(Acquire(first, second));
+
+    /// <summary>Always decides: nothing here waits for I/O.</summary>
+    public bool TryAcquire(RateLimitWindow first, RateLimitWindow? second, out RateLimitDecision decision)
+    {
+        decision = Acquire(first, second);
+        return true;
+    }
+
+    private RateLimitDecision Acquire(RateLimitWindow first, RateLimitWindow? second)
     {
         if (second is { } other && other.Partition == first.Partition)
             throw new ArgumentException("The two windows must be of different partitions.", nameof(second));
@@ -44,7 +54,7 @@ public sealed class InMemoryRateLimitStore : IRateLimitStore, IDisposable
                 {
                     if (a.Removed) continue;
                     var acquired = a.TryTake(first, now);
-                    return new(new RateLimitDecision(acquired, a.State(first, now), default));
+                    return new RateLimitDecision(acquired, a.State(first, now), default);
                 }
             }
 
@@ -66,7 +76,7 @@ public sealed class InMemoryRateLimitStore : IRateLimitStore, IDisposable
                         b.Count++;
                     }
 
-                    return new(new RateLimitDecision(acquired, a.State(first, now), b.State(secondWindow, now)));
+                    return new RateLimitDecision(acquired, a.State(first, now), b.State(secondWindow, now));
                 }
             }
         }

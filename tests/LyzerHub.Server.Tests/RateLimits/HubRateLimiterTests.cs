@@ -157,12 +157,31 @@ public sealed class HubRateLimiterTests : IDisposable
     }
 
     [Fact]
-    public void AttemptAcquire_Always_LeavesTheDecisionToAcquireAsync()
+    public void AttemptAcquire_StoreDecidesAtOnce_DecidedWithoutTheAsynchronousPath()
     {
-        using var lease = _limiter.AttemptAcquire(Request(Grant("key_a", "ten_a")));
+        var context = Request(Grant("key_a", "ten_a"));
 
-        Assert.False(lease.IsAcquired);
-        Assert.Equal(0, _store.PartitionCount);
+        using var lease = _limiter.AttemptAcquire(context);
+
+        Assert.True(lease.IsAcquired);
+        Assert.Equal("\"key\";r=5999;t=60", context.Response.Headers[HubRateLimiter.StateHeader].ToString());
+    }
+
+    [Fact]
+    public async Task AttemptAcquire_StoreNeedsIo_NotAcquiredNothingTakenAndAcquireAsyncDecides()
+    {
+        var limiter = new HubRateLimiter(new AsynchronousOnlyStore(_store), new RateLimitDefaults(new RateLimitOptions()),
+            _time);
+        var context = Request(Grant("key_a", "ten_a"));
+
+        using var attempt = limiter.AttemptAcquire(context);
+        var untouched = _store.PartitionCount;
+        using var acquired = await limiter.AcquireAsync(context);
+
+        Assert.False(attempt.IsAcquired);
+        Assert.Equal(0, untouched);
+        Assert.True(acquired.IsAcquired);
+        Assert.Equal("\"key\";r=5999;t=60", context.Response.Headers[HubRateLimiter.StateHeader].ToString());
     }
 
     [Theory]
@@ -175,6 +194,26 @@ public sealed class HubRateLimiterTests : IDisposable
         Assert.Equal(seconds, HubRateLimiter.WholeSecondsUp(TimeSpan.FromTicks(ticks)));
 
     public void Dispose() => _store.Dispose();
+
+    /// <summary>A store like one across the network: it never decides synchronously.</summary>
+    private sealed class AsynchronousOnlyStore(IRateLimitStore inner) : IRateLimitStore
+    {
+        public async ValueTask<RateLimitDecision> AcquireAsync(
+            RateLimitWindow first, RateLimitWindow? second, CancellationToken cancellationToken)
+        {
+            await Task.Yield();
+            return await inner.AcquireAsync(first, second, cancellationToken);
+        }
+
+        public bool TryAcquire(RateLimitWindow first, RateLimitWindow? second, out RateLimitDecision decision)
+        {
+            decision = default;
+            return false;
+        }
+
+        public ValueTask<bool> IsExhaustedAsync(RateLimitWindow window, CancellationToken cancellationToken) =>
+            inner.IsExhaustedAsync(window, cancellationToken);
+    }
 
     private static KeyGrant Grant(
         string keyId, string tenantId, TenantPolicy? policy = null, KeyRateLimit? keyLimit = null)

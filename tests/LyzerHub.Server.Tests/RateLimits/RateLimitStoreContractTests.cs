@@ -143,6 +143,25 @@ public abstract class RateLimitStoreContractTests : IDisposable
     }
 
     [Fact]
+    public async Task TryAcquire_WhenItDecides_CountsExactlyLikeAcquire()
+    {
+        var key = new RateLimitWindow("key_a", 2, 60);
+        var tenant = new RateLimitWindow("ten_a", 100, 60);
+        var decided = new List<bool>();
+
+        for (var i = 0; i < 3; i++)
+        {
+            // A store that cannot decide without I/O answers false and must have taken nothing: the async call counts.
+            if (Store.TryAcquire(key, tenant, out var decision)) decided.Add(decision.Acquired);
+            else decided.Add((await Store.AcquireAsync(key, tenant, default)).Acquired);
+        }
+
+        Assert.Equal([true, true, false], decided);
+        Assert.Equal(97, (await Store.AcquireAsync(new RateLimitWindow("key_b", 1, 60), tenant, default))
+            .Second.Remaining);
+    }
+
+    [Fact]
     public async Task IsExhausted_TakesNoPermitAndFollowsTheWindow()
     {
         var window = new RateLimitWindow("failed_authentication:203.0.113.7", 2, 60);
