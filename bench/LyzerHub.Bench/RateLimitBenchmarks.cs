@@ -87,7 +87,7 @@ public class RateLimitBenchmarks : IDisposable
     [Benchmark(Baseline = true)]
     public void WithoutLimiting() => Wait(_withoutLimiting(_context));
 
-    /// <summary>The same path through UseRateLimiter and HubRateLimiter: what every authenticated request pays.</summary>
+    /// <summary>The same path through UseRateLimiter and HubRateLimiter: what an authenticated request pays.</summary>
     [Benchmark]
     public void WithLimiting() => Wait(_withLimiting(_context));
 
@@ -96,7 +96,7 @@ public class RateLimitBenchmarks : IDisposable
     public bool PartLimiter()
     {
         var lease = _limiter.AcquireAsync(_context);
-        return lease.IsCompletedSuccessfully ? lease.Result.IsAcquired : lease.AsTask().GetAwaiter().GetResult().IsAcquired;
+        return (lease.IsCompletedSuccessfully ? lease.Result : lease.AsTask().GetAwaiter().GetResult()).IsAcquired;
     }
 
     /// <summary>The in-memory store alone: one permit from a key's and a tenant's window.</summary>

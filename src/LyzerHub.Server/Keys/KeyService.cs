@@ -85,7 +85,8 @@ public sealed class KeyService(IControlStore store, KeyCache cache, TimeProvider
         if (!KeyFormat.HasKeyShape(presentedKey)) return true;
 
         var now = time.GetUtcNow();
-        if (!cache.TryGet(KeyFormat.Hash(presentedKey), now, out var cached)) return !KeyFormat.IsWellFormed(presentedKey);
+        if (!cache.TryGet(KeyFormat.Hash(presentedKey), now, out var cached))
+            return !KeyFormat.IsWellFormed(presentedKey);
 
         active = IsActive(cached, now) ? cached : null;
         return true;

@@ -241,7 +241,7 @@ public static class KeysEndpoints
         }
     }
 
-    /// <summary>A key's own limit: well formed, and no looser than <paramref name="tenant"/>, the tenant's default.</summary>
+    /// <summary>A key's own limit: well formed and no looser than <paramref name="tenant"/> (the default).</summary>
     private static void CheckRateLimit(KeyRateLimit limit, KeyRateLimit tenant, List<FieldError> errors)
     {
         if (limit.Requests < 1) errors.Add(FieldError.ForField("rate_limit.requests", "must be a positive integer"));

@@ -95,7 +95,7 @@ public sealed class InMemoryRateLimitStore : IRateLimitStore, IDisposable
 
     public void Dispose() => _sweeper.Dispose();
 
-    /// <summary>Drops windows that have ended; a request arriving for one afterwards simply starts a new window.</summary>
+    /// <summary>Drops windows that have ended; a request arriving for one afterwards starts a new window.</summary>
     internal void Sweep()
     {
         var now = _time.GetUtcNow().UtcTicks;
@@ -123,7 +123,7 @@ public sealed class InMemoryRateLimitStore : IRateLimitStore, IDisposable
         public bool HasEnded(RateLimitWindow window, long now) =>
             now >= StartTicks + window.WindowSeconds * TimeSpan.TicksPerSecond;
 
-        /// <summary>Starts a new window when the last one has ended (a new object's "last one" ended long ago).</summary>
+        /// <summary>Starts a new window when the last has ended (a new object's "last" ended long ago).</summary>
         public void Roll(RateLimitWindow window, long now)
         {
             // The length is the caller's: a tenant that shortens its window sees the change on its next request.

@@ -19,7 +19,9 @@ public sealed class RateLimitOptions
     /// <summary>Per tenant, all its keys together, for tenants that set none.</summary>
     public RateLimitSetting Tenant { get; set; } = new() { Requests = 30000, WindowSeconds = 60 };
 
-    /// <summary>Per client address on <c>POST /v1/auth/key</c> and unauthenticated <c>POST /v1/auth/revoke</c>.</summary>
+    /// <summary>
+    /// Per client address on <c>POST /v1/auth/key</c> and unauthenticated <c>POST /v1/auth/revoke</c>.
+    /// </summary>
     public RateLimitSetting Address { get; set; } = new() { Requests = 60, WindowSeconds = 60 };
 
     /// <summary>Per client address, requests whose key fails authentication, on any endpoint.</summary>

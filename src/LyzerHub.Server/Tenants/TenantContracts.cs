@@ -7,7 +7,7 @@ public sealed record CreateTenantRequest(string? Slug, string? Name, OwnerReques
 
 public sealed record OwnerRequest(string? Username, string? Password);
 
-/// <summary>A tenant as the API shows it; its policy's rate limits are the ones that apply, hub defaults included.</summary>
+/// <summary>A tenant as the API shows it; its policy's rate limits are those in force, hub defaults included.</summary>
 public sealed record TenantResponse(string Id, string Slug, string Name, DateTimeOffset CreatedAt, TenantPolicy Policy)
 {
     public static TenantResponse From(Tenant tenant, RateLimitDefaults limits) =>

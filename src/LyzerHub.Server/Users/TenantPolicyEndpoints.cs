@@ -69,7 +69,9 @@ public static class TenantPolicyEndpoints
         }, cancellationToken);
 
         if (mergedError is not null) return HubProblems.InvalidRequest(context, [mergedError]);
-        return tenant is null ? HubProblems.NotFound(context, "tenant") : TypedResults.Ok(TenantResponse.From(tenant, limits));
+        return tenant is null
+            ? HubProblems.NotFound(context, "tenant")
+            : TypedResults.Ok(TenantResponse.From(tenant, limits));
     }
 
     private static void CheckRateLimit(List<FieldError> errors, string field, KeyRateLimit? limit)

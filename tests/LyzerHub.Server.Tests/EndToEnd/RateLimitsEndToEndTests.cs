@@ -44,7 +44,8 @@ public sealed class RateLimitsEndToEndTests
     public async Task Burst_FortyParallelRequestsAgainstAKeyLimitOfTen_ExactlyTenServed()
     {
         await using var hub = await HubHost.StartAsync(fakeTime: true);
-        var key = await CreateKeyAsync(hub, hub.Client(await hub.LoginKeyAsync()), new { requests = 10, window_seconds = 60 });
+        var login = hub.Client(await hub.LoginKeyAsync());
+        var key = await CreateKeyAsync(login, new { requests = 10, window_seconds = 60 });
         var clients = Enumerable.Range(0, 8).Select(_ => hub.Client(key)).ToArray();
 
         var answers = await Task.WhenAll(Enumerable.Range(0, 40).Select(async i =>
@@ -63,7 +64,8 @@ public sealed class RateLimitsEndToEndTests
     public async Task Refused_KeysOwnLimitUsedUp_RateLimitedProblemAndRetryAfterRoundedUp()
     {
         await using var hub = await HubHost.StartAsync(fakeTime: true);
-        var key = await CreateKeyAsync(hub, hub.Client(await hub.LoginKeyAsync()), new { requests = 2, window_seconds = 10 });
+        var login = hub.Client(await hub.LoginKeyAsync());
+        var key = await CreateKeyAsync(login, new { requests = 2, window_seconds = 10 });
         var client = hub.Client(key);
         (await client.GetAsync("/v1/auth/whoami")).Dispose();
         (await client.GetAsync("/v1/auth/whoami")).Dispose();
@@ -107,7 +109,7 @@ public sealed class RateLimitsEndToEndTests
         }
 
         var keys = new List<string>();
-        for (var i = 0; i < 3; i++) keys.Add(await CreateKeyAsync(hub, owner, null));
+        for (var i = 0; i < 3; i++) keys.Add(await CreateKeyAsync(owner, null));
         var otherTenantKey = await OtherTenantKeyAsync(hub);
         hub.Time!.Advance(TimeSpan.FromSeconds(60));
 
@@ -251,7 +253,7 @@ public sealed class RateLimitsEndToEndTests
             DebugLogs);
         var owner = hub.Client(await hub.LoginKeyAsync());
         var keyId = "";
-        var key = await CreateKeyAsync(hub, owner, new { requests = 1, window_seconds = 60 }, id => keyId = id);
+        var key = await CreateKeyAsync(owner, new { requests = 1, window_seconds = 60 }, id => keyId = id);
         var tenantId = await hub.DefaultTenantIdAsync();
 
         (await hub.Client(key).GetAsync("/v1/auth/whoami")).Dispose();
@@ -274,15 +276,13 @@ public sealed class RateLimitsEndToEndTests
     private static string Field(HttpResponseMessage response, string name) =>
         response.Headers.TryGetValues(name, out var values) ? string.Join(", ", values) : "";
 
-    private static async Task<string> CreateKeyAsync(
-        HubHost hub, HttpClient client, object? rateLimit, Action<string>? id = null)
+    private static async Task<string> CreateKeyAsync(HttpClient client, object? rateLimit, Action<string>? id = null)
     {
         using var response = await client.PostAsJsonAsync("/v1/keys",
             new { name = "limited", permissions = s_readMetrics, rate_limit = rateLimit });
         var created = await response.Content.ReadFromJsonAsync<JsonObject>();
         Assert.True(response.StatusCode == HttpStatusCode.Created, created?.ToJsonString());
         id?.Invoke((string)created!["id"]!);
-        _ = hub;
         return (string)created!["key"]!;
     }
 

@@ -41,7 +41,8 @@ public sealed class HubRateLimiterTests : IDisposable
     public async Task Acquire_TenantNearerItsLimitThanTheKey_TenantReported()
     {
         var policy = TenantPolicy.Default with { TenantRateLimit = new KeyRateLimit(3, 10) };
-        for (var i = 0; i < 2; i++) (await _limiter.AcquireAsync(Request(Grant("key_other", "ten_a", policy)))).Dispose();
+        for (var i = 0; i < 2; i++)
+            (await _limiter.AcquireAsync(Request(Grant("key_other", "ten_a", policy)))).Dispose();
         _time.Advance(TimeSpan.FromSeconds(2.5));
         var context = Request(Grant("key_a", "ten_a", policy));
 
@@ -170,8 +171,8 @@ public sealed class HubRateLimiterTests : IDisposable
     [Fact]
     public async Task AttemptAcquire_StoreNeedsIo_NotAcquiredNothingTakenAndAcquireAsyncDecides()
     {
-        var limiter = new HubRateLimiter(new AsynchronousOnlyStore(_store), new RateLimitDefaults(new RateLimitOptions()),
-            _time);
+        var limiter = new HubRateLimiter(new AsynchronousOnlyStore(_store),
+            new RateLimitDefaults(new RateLimitOptions()), _time);
         var context = Request(Grant("key_a", "ten_a"));
 
         using var attempt = limiter.AttemptAcquire(context);

@@ -9,11 +9,11 @@ namespace LyzerHub.Server.Tests.RateLimits;
 /// </summary>
 public abstract class RateLimitStoreContractTests : IDisposable
 {
+    private IRateLimitStore? _store;
+
     protected FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 12, 4, 12, 0, 0, 250, TimeSpan.Zero));
 
     protected IRateLimitStore Store => _store ??= CreateStore(Time);
-
-    private IRateLimitStore? _store;
 
     /// <summary>A fresh, empty store whose clock is <paramref name="time"/>.</summary>
     protected abstract IRateLimitStore CreateStore(TimeProvider time);
