@@ -152,6 +152,8 @@ public static class HubApp
         var failure = context.Features.Get<IExceptionHandlerFeature>();
         context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(HubApp).FullName!)
             .UnhandledRequestFailure(failure?.Error);
+        // The exception handler cleared the response, rate-limit fields included; a key's answer keeps them.
+        await context.RequestServices.GetRequiredService<HubRateLimiter>().RewriteFieldsAsync(context);
         await HubProblems.Create(context, StatusCodes.Status500InternalServerError, ProblemCodes.InternalError,
             "The hub failed to handle the request.").ExecuteAsync(context);
     }

@@ -54,8 +54,26 @@ public sealed class HubRateLimiter(IRateLimitStore store, RateLimitDefaults defa
     /// True when the request's client address has used up its failed-authentication budget: the key check then
     /// answers from its cache only, so made-up keys stop costing store reads.
     /// </summary>
-    public ValueTask<bool> IsFailedAuthenticationExhaustedAsync(HttpContext context) =>
-        store.IsExhaustedAsync(FailedAuthenticationWindow(ClientAddress(context)), context.RequestAborted);
+    public async ValueTask<bool> IsFailedAuthenticationExhaustedAsync(HttpContext context) =>
+        (await store.PeekAsync(FailedAuthenticationWindow(ClientAddress(context)), context.RequestAborted))
+        .Remaining == 0;
+
+    /// <summary>
+    /// Writes a key request's fields again, from the counters as they stand, without taking a permit: for answers
+    /// whose headers were cleared after the limiter ran (ASP.NET Core's exception handler clears them before the
+    /// 500). Only requests with a valid key: the handler has also cleared the endpoint, so an address-limited
+    /// endpoint could no longer be told apart.
+    /// </summary>
+    public async ValueTask RewriteFieldsAsync(HttpContext context)
+    {
+        var plan = Plan(context);
+        if (plan.Grant is null) return;
+
+        var first = await store.PeekAsync(plan.First, context.RequestAborted);
+        var second = plan.Second is { } window ? await store.PeekAsync(window, context.RequestAborted) : default;
+        // Acquired or not makes no difference to the fields; only a refusal's lease would differ, and none is made.
+        Decide(context, plan, new RateLimitDecision(true, first, second));
+    }
 
     /// <summary>
     /// Decides at once when the store can without I/O (the in-memory store always can). A store that cannot answers

@@ -37,6 +37,9 @@ public interface IRateLimitStore
     /// </summary>
     bool TryAcquire(RateLimitWindow first, RateLimitWindow? second, out RateLimitDecision decision);
 
-    /// <summary>True when the window has no permit left now; takes none.</summary>
-    ValueTask<bool> IsExhaustedAsync(RateLimitWindow window, CancellationToken cancellationToken);
+    /// <summary>
+    /// The window's state now, taking nothing. A window not yet opened (or ended) shows its whole limit and length:
+    /// that is what the next request would find.
+    /// </summary>
+    ValueTask<RateLimitWindowState> PeekAsync(RateLimitWindow window, CancellationToken cancellationToken);
 }

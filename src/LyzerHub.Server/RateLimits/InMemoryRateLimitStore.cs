@@ -82,14 +82,15 @@ public sealed class InMemoryRateLimitStore : IRateLimitStore, IDisposable
         }
     }
 
-    public ValueTask<bool> IsExhaustedAsync(RateLimitWindow window, CancellationToken cancellationToken)
+    public ValueTask<RateLimitWindowState> PeekAsync(RateLimitWindow window, CancellationToken cancellationToken)
     {
-        if (!_windows.TryGetValue(window.Partition, out var existing)) return new(false);
+        var unopened = new RateLimitWindowState(window.Limit, TimeSpan.FromSeconds(window.WindowSeconds));
+        if (!_windows.TryGetValue(window.Partition, out var existing)) return new(unopened);
 
         var now = _time.GetUtcNow().UtcTicks;
         lock (existing.Gate)
         {
-            return new(!existing.Removed && !existing.HasEnded(window, now) && existing.Count >= window.Limit);
+            return new(existing.Removed || existing.HasEnded(window, now) ? unopened : existing.State(window, now));
         }
     }
 
@@ -144,7 +145,7 @@ public sealed class InMemoryRateLimitStore : IRateLimitStore, IDisposable
             return true;
         }
 
-        public RateLimitWindowState State(RateLimitWindow window, long now) =>
-            new(Math.Max(0, window.Limit - Count), TimeSpan.FromTicks(EndTicks - now));
+        public RateLimitWindowState State(RateLimitWindow window, long now) => new(Math.Max(0, window.Limit - Count),
+            TimeSpan.FromTicks(StartTicks + window.WindowSeconds * TimeSpan.TicksPerSecond - now));
     }
 }

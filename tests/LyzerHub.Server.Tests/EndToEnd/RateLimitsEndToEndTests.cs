@@ -1,8 +1,11 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using LyzerHub.Server.Events;
 using LyzerHub.Server.Keys;
+using LyzerHub.Server.Metrics;
 using LyzerHub.Server.RateLimits;
+using LyzerHub.Server.Storage;
 using LyzerHub.Server.Tests.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -265,6 +268,22 @@ public sealed class RateLimitsEndToEndTests
     }
 
     [Fact]
+    public async Task Answers_UnhandledFailure_500StillCarriesTheFields()
+    {
+        await using var hub = await HubHost.StartAsync(true, s => s.AddSingleton<IEventStore>(new FailingEventStore()));
+        var client = hub.Client(await hub.LoginKeyAsync());
+        (await client.GetAsync("/v1/auth/whoami")).Dispose();
+
+        using var failed = await client.GetAsync("/v1/metrics/events");
+        var problem = await failed.Content.ReadFromJsonAsync<JsonObject>();
+
+        Assert.Equal(HttpStatusCode.InternalServerError, failed.StatusCode);
+        Assert.Equal("internal_error", (string)problem!["code"]!);
+        Assert.Equal("\"key\";q=6000;w=60, \"tenant\";q=30000;w=60", Field(failed, "RateLimit-Policy"));
+        Assert.Equal("\"key\";r=5998;t=60", Field(failed, "RateLimit"));
+    }
+
+    [Fact]
     public async Task Start_WrongLimitSetting_RefusedWithOneLineNamingIt()
     {
         var error = await Assert.ThrowsAsync<LyzerHub.Server.Hosting.HubConfigurationException>(() =>
@@ -305,6 +324,30 @@ public sealed class RateLimitsEndToEndTests
         if (body is not null) request.Content = JsonContent.Create(body);
         request.Headers.Add("X-Forwarded-For", forwardedFor);
         return await hub.Client(key).SendAsync(request);
+    }
+
+    /// <summary>An event store whose reads fail as if it were broken: the hub answers 500.</summary>
+    private sealed class FailingEventStore : IEventStore
+    {
+        public Task InitializeAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task<bool[]> AppendAsync(IReadOnlyList<StoredEvent> events, CancellationToken cancellationToken) =>
+            throw new InvalidOperationException("broken store");
+
+        public Task<MetricResult> QueryAsync(string tenantId, MetricQuery query, CancellationToken cancellationToken) =>
+            throw new InvalidOperationException("broken store");
+
+        public Task<IReadOnlyList<EventNameSummary>> ListEventNamesAsync(
+            string tenantId, CancellationToken cancellationToken) =>
+            throw new InvalidOperationException("broken store");
+
+        public IAsyncEnumerable<StoredEvent> ListEventsAsync(
+            string tenantId, EventListQuery query, CancellationToken cancellationToken) =>
+            throw new InvalidOperationException("broken store");
+
+        public Task<bool> IsReadyAsync(CancellationToken cancellationToken) => Task.FromResult(true);
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 
     private sealed class RecordingSink : IRateLimitRejectionSink

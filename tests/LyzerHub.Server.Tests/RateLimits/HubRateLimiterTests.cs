@@ -212,8 +212,8 @@ public sealed class HubRateLimiterTests : IDisposable
             return false;
         }
 
-        public ValueTask<bool> IsExhaustedAsync(RateLimitWindow window, CancellationToken cancellationToken) =>
-            inner.IsExhaustedAsync(window, cancellationToken);
+        public ValueTask<RateLimitWindowState> PeekAsync(RateLimitWindow window, CancellationToken cancellationToken) =>
+            inner.PeekAsync(window, cancellationToken);
     }
 
     private static KeyGrant Grant(

@@ -162,19 +162,23 @@ public abstract class RateLimitStoreContractTests : IDisposable
     }
 
     [Fact]
-    public async Task IsExhausted_TakesNoPermitAndFollowsTheWindow()
+    public async Task Peek_TakesNoPermitAndFollowsTheWindow()
     {
         var window = new RateLimitWindow("failed_authentication:203.0.113.7", 2, 60);
-        var fresh = await Store.IsExhaustedAsync(window, default);
+        var fresh = await Store.PeekAsync(window, default);
         await Store.AcquireAsync(window, null, default);
-        var oneLeft = await Store.IsExhaustedAsync(window, default);
+        Time.Advance(TimeSpan.FromSeconds(15));
+        var oneLeft = await Store.PeekAsync(window, default);
         await Store.AcquireAsync(window, null, default);
-        var usedUp = await Store.IsExhaustedAsync(window, default);
-        Time.Advance(TimeSpan.FromSeconds(60));
+        var usedUp = await Store.PeekAsync(window, default);
+        Time.Advance(TimeSpan.FromSeconds(45));
 
-        var afterWindow = await Store.IsExhaustedAsync(window, default);
+        var afterWindow = await Store.PeekAsync(window, default);
 
-        Assert.Equal([false, false, true, false], new[] { fresh, oneLeft, usedUp, afterWindow });
+        Assert.Equal(new RateLimitWindowState(2, TimeSpan.FromSeconds(60)), fresh);
+        Assert.Equal(new RateLimitWindowState(1, TimeSpan.FromSeconds(45)), oneLeft);
+        Assert.Equal(new RateLimitWindowState(0, TimeSpan.FromSeconds(45)), usedUp);
+        Assert.Equal(new RateLimitWindowState(2, TimeSpan.FromSeconds(60)), afterWindow);
         Assert.Equal(1, (await Store.AcquireAsync(window, null, default)).First.Remaining);
     }
 
