@@ -2,6 +2,9 @@ using System.Collections.Concurrent;
 
 namespace LyzerHub.Server.RateLimits;
 
+// Known gap: counters are per node, so N hub nodes allow N times each limit — the scale-out issue's Redis
+// IRateLimitStore (one Lua script per acquire, taking "now" from the caller's TimeProvider) shares them and must
+// pass RateLimitStoreContractTests.
 /// <summary>
 /// Rate-limit counters in this process: one small window object per partition, each guarded by its own lock, so
 /// requests of different keys never contend and a burst on one key is counted exactly. Windows that ended are swept
