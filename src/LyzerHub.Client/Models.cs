@@ -97,7 +97,7 @@ public sealed record KeyInfo(
     public override string ToString() => $"KeyInfo {{ Id = {Id}, Name = {Name}, Start = {Start}, Status = {Status} }}";
 }
 
-/// <summary>A key's own rate limit.</summary>
+/// <summary>A rate limit: a key's own, or one of a tenant's policy.</summary>
 /// <param name="Requests">Requests allowed per window.</param>
 /// <param name="WindowSeconds">The window's length in seconds.</param>
 public sealed record KeyRateLimit(int Requests, int WindowSeconds);
@@ -107,11 +107,15 @@ public sealed record KeyRateLimit(int Requests, int WindowSeconds);
 /// <param name="AllowNonExpiringKeys">Whether keys may never expire.</param>
 /// <param name="LoginKeyLifetimeSeconds">The lifetime of login keys.</param>
 /// <param name="DefaultLoginPermissions">What a login gets when it asks for nothing.</param>
+/// <param name="DefaultKeyRateLimit">The limit of each key without its own (the hub's default when not set).</param>
+/// <param name="TenantRateLimit">The limit of all the tenant's keys together.</param>
 public sealed record TenantPolicy(
     long MaxKeyLifetimeSeconds,
     bool AllowNonExpiringKeys,
     long LoginKeyLifetimeSeconds,
-    IReadOnlyList<string> DefaultLoginPermissions);
+    IReadOnlyList<string> DefaultLoginPermissions,
+    KeyRateLimit? DefaultKeyRateLimit = null,
+    KeyRateLimit? TenantRateLimit = null);
 
 /// <summary>A tenant.</summary>
 /// <param name="Id">The tenant id.</param>

@@ -1,6 +1,7 @@
 using LyzerHub.Server.Hosting;
 using LyzerHub.Server.Keys;
 using LyzerHub.Server.Problems;
+using LyzerHub.Server.RateLimits;
 using LyzerHub.Server.Storage;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -12,14 +13,14 @@ public static partial class AuthEndpoints
     public static IEndpointRouteBuilder MapAuth(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/v1/auth").WithTags("Auth");
-        group.MapPost("/key", LoginAsync).AllowAnonymous()
+        group.MapPost("/key", LoginAsync).AllowAnonymous().RequireAddressRateLimit(evenWithKey: true)
             .Accepts<LoginRequest>("application/json")
             .Produces<LoginResponse>()
             .WithSummary("Log in with username and password and get a key");
         group.MapGet("/whoami", Whoami).RequireAuthorization()
             .WithSummary("Describe the calling key, its user and tenant");
         // No Accepts<> here: a body that is not JSON must be a 400 (PRODUCT.md §4.2), not a routing 415.
-        group.MapPost("/revoke", RevokeAsync).AllowAnonymous()
+        group.MapPost("/revoke", RevokeAsync).AllowAnonymous().RequireAddressRateLimit(evenWithKey: false)
             .WithSummary("Revoke the key in the body, or the bearer key");
         return app;
     }

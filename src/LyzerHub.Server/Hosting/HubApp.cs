@@ -5,6 +5,7 @@ using LyzerHub.Server.Events;
 using LyzerHub.Server.Keys;
 using LyzerHub.Server.Metrics;
 using LyzerHub.Server.Problems;
+using LyzerHub.Server.RateLimits;
 using LyzerHub.Server.Storage;
 using LyzerHub.Server.Storage.DuckDb;
 using LyzerHub.Server.Storage.Sqlite;
@@ -86,6 +87,7 @@ public static class HubApp
         builder.Services.AddDuckDbEventStore();
         builder.Services.AddHubAuth();
         builder.Services.AddKeys(builder.Configuration);
+        builder.Services.AddRateLimits(builder.Configuration);
         builder.Services.AddSingleton<TenantService>();
         builder.Services.AddSingleton<HubBootstrapper>();
         builder.Services.AddEvents();
@@ -100,6 +102,7 @@ public static class HubApp
         app.UseStatusCodePages(WriteStatusProblemAsync);
         app.UseKeyInQueryRefusal();
         app.UseAuthentication();
+        app.UseRateLimits();
         app.UseAuthorization();
 
         app.MapOpenApi();
@@ -149,6 +152,8 @@ public static class HubApp
         var failure = context.Features.Get<IExceptionHandlerFeature>();
         context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(HubApp).FullName!)
             .UnhandledRequestFailure(failure?.Error);
+        // The exception handler cleared the response, rate-limit fields included; a key's answer keeps them.
+        await context.RequestServices.GetRequiredService<HubRateLimiter>().RewriteFieldsAsync(context);
         await HubProblems.Create(context, StatusCodes.Status500InternalServerError, ProblemCodes.InternalError,
             "The hub failed to handle the request.").ExecuteAsync(context);
     }

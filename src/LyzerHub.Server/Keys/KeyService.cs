@@ -74,6 +74,24 @@ public sealed class KeyService(IControlStore store, KeyCache cache, TimeProvider
         return IsActive(cached, now) ? cached : null;
     }
 
+    /// <summary>
+    /// Answers a key check without the store when it can: true for a cache hit (<paramref name="active"/> is the
+    /// grant, or null when it is no longer active) and for a key whose shape or checksum is wrong (null); false
+    /// when only <see cref="FindActiveAsync"/> can tell. Lets a caller decide whether a store read is affordable.
+    /// </summary>
+    public bool TryFindWithoutStore(ReadOnlySpan<char> presentedKey, out CachedGrant? active)
+    {
+        active = null;
+        if (!KeyFormat.HasKeyShape(presentedKey)) return true;
+
+        var now = time.GetUtcNow();
+        if (!cache.TryGet(KeyFormat.Hash(presentedKey), now, out var cached))
+            return !KeyFormat.IsWellFormed(presentedKey);
+
+        active = IsActive(cached, now) ? cached : null;
+        return true;
+    }
+
     /// <summary>Revokes a key of the tenant; true when it exists there (revoked now or before).</summary>
     public async Task<bool> RevokeAsync(string tenantId, string keyId, CancellationToken cancellationToken)
     {

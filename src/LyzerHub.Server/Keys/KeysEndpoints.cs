@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using LyzerHub.Server.Auth;
 using LyzerHub.Server.Hosting;
 using LyzerHub.Server.Problems;
+using LyzerHub.Server.RateLimits;
 using LyzerHub.Server.Storage;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -47,13 +48,7 @@ public static class KeysEndpoints
     public const long DefaultLifetimeSeconds = 30 * 24 * 3600;
 
     /// <summary>Longest window a key's own rate limit may use, so "per second" comparisons stay meaningful.</summary>
-    public const int MaxRateLimitWindowSeconds = 24 * 3600;
-
-    /// <summary>
-    /// The tenant default a key's own limit may not exceed (PRODUCT.md §4.8). Known gap: tenant policy has no
-    /// rate-limit fields yet; when the rate-limit work adds them, compare with the tenant's value instead.
-    /// </summary>
-    public static readonly KeyRateLimit TenantDefaultRateLimit = new(6000, 60);
+    public const int MaxRateLimitWindowSeconds = RateLimitOptions.MaxWindowSeconds;
 
     public static IEndpointRouteBuilder MapKeys(this IEndpointRouteBuilder app)
     {
@@ -111,7 +106,8 @@ public static class KeysEndpoints
     }
 
     internal static async Task<Results<Created<KeyResponse>, ProblemHttpResult>> CreateAsync(
-        HttpContext context, KeyService keys, ILoggerFactory loggers, CancellationToken cancellationToken)
+        HttpContext context, KeyService keys, RateLimitDefaults limits, ILoggerFactory loggers,
+        CancellationToken cancellationToken)
     {
         var caller = context.Features.GetRequiredFeature<KeyGrantFeature>().Grant;
         var logger = loggers.CreateLogger(typeof(KeysEndpoints));
@@ -139,7 +135,7 @@ public static class KeysEndpoints
         }
 
         var lifetime = ReadLifetime(request.ExpiresInSeconds, policy, errors);
-        if (request.RateLimit is { } limit) CheckRateLimit(limit, errors);
+        if (request.RateLimit is { } limit) CheckRateLimit(limit, limits.DefaultKeyLimitOf(policy), errors);
         if (errors.Count > 0) return HubProblems.InvalidRequest(context, errors);
 
         // Never stronger than the caller: the effective set already reflects the caller's role now.
@@ -245,7 +241,8 @@ public static class KeysEndpoints
         }
     }
 
-    private static void CheckRateLimit(KeyRateLimit limit, List<FieldError> errors)
+    /// <summary>A key's own limit: well formed and no looser than <paramref name="tenant"/> (the default).</summary>
+    private static void CheckRateLimit(KeyRateLimit limit, KeyRateLimit tenant, List<FieldError> errors)
     {
         if (limit.Requests < 1) errors.Add(FieldError.ForField("rate_limit.requests", "must be a positive integer"));
         if (limit.WindowSeconds is < 1 or > MaxRateLimitWindowSeconds)
@@ -255,7 +252,6 @@ public static class KeysEndpoints
         }
 
         // requests/window <= default requests/default window, cross-multiplied so no rounding creeps in.
-        var tenant = TenantDefaultRateLimit;
         if (limit is { Requests: > 0, WindowSeconds: > 0 }
             && (long)limit.Requests * tenant.WindowSeconds > (long)tenant.Requests * limit.WindowSeconds)
         {

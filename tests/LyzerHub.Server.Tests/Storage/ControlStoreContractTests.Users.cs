@@ -201,6 +201,25 @@ public abstract partial class ControlStoreContractTests
         Assert.Null(missing);
     }
 
+    [Fact]
+    public async Task UpdateTenantPolicy_RateLimits_StoredAndReadBack()
+    {
+        var (tenant, owner) = NewTenant("acme", "alice");
+        await Store.CreateTenantAsync(tenant, owner, CancellationToken.None);
+        var fresh = (await Store.GetTenantAsync(tenant.Id, CancellationToken.None))!.Policy;
+
+        await Store.UpdateTenantPolicyAsync(tenant.Id, p => p with
+        {
+            DefaultKeyRateLimit = new KeyRateLimit(100, 60), TenantRateLimit = new KeyRateLimit(1000, 10),
+        }, CancellationToken.None);
+
+        var stored = (await Store.GetTenantAsync(tenant.Id, CancellationToken.None))!.Policy;
+        Assert.Null(fresh.DefaultKeyRateLimit);
+        Assert.Null(fresh.TenantRateLimit);
+        Assert.Equal(new KeyRateLimit(100, 60), stored.DefaultKeyRateLimit);
+        Assert.Equal(new KeyRateLimit(1000, 10), stored.TenantRateLimit);
+    }
+
     protected static User NewUser(Tenant tenant, string username, string role) =>
         new(Ids.NewUserId(), tenant.Id, username, role, UserStates.Active, "hash-" + username, false, s_now);
 }
