@@ -267,6 +267,8 @@ public static class KeysEndpoints
 
     private static ProblemHttpResult MissingPermission(HttpContext context, string permission, string detail)
     {
+        // Refused inside the handler rather than by a policy: audited like the policies' denials.
+        context.RequestServices.GetRequiredService<Audit.AuditRecorder>().RecordPermissionDenied(context, permission);
         context.Response.Headers.WWWAuthenticate =
             $"Bearer realm=\"{KeyAuthenticationHandler.Realm}\", error=\"insufficient_scope\", " +
             $"scope=\"{permission}\"";

@@ -149,6 +149,8 @@ public static class UsersEndpoints
     // The same answer as the permission policies give (PermissionDeniedResultHandler), header included.
     private static ProblemHttpResult MissingPermission(HttpContext context, string permission, string role)
     {
+        // Refused inside the handler rather than by a policy: audited like the policies' denials.
+        context.RequestServices.GetRequiredService<Audit.AuditRecorder>().RecordPermissionDenied(context, permission);
         context.Response.Headers.WWWAuthenticate =
             $"Bearer realm=\"{KeyAuthenticationHandler.Realm}\", error=\"insufficient_scope\", scope=\"{permission}\"";
         return HubProblems.Create(context, StatusCodes.Status403Forbidden, ProblemCodes.MissingPermission,
