@@ -4,6 +4,9 @@ using LyzerHub.Bench;
 // dotnet run -c Release --project bench/LyzerHub.Bench -- keycheck [BenchmarkDotNet options]
 if (args is ["keycheck", .. var benchmarkArgs]) return KeyCheckBenchmarks.Run(benchmarkArgs);
 
+// dotnet run -c Release --project bench/LyzerHub.Bench -- audit [BenchmarkDotNet options]
+if (args is ["audit", .. var auditArgs]) return AuditBenchmarks.Run(auditArgs);
+
 // dotnet run -c Release --project bench/LyzerHub.Bench -- metrics [--events N] [--tenants T] [--runs R]
 if (args is ["metrics", ..])
 {

@@ -21,12 +21,15 @@ public sealed class AuditChainKey
     // A version tag first: a future encoding can be told apart instead of silently failing verification.
     private static readonly byte[] s_domain = "lyzer-audit-v1\n"u8.ToArray();
 
-    private readonly byte[] _key;
+    // One keyed HMAC per thread, reset by each use: a one-shot HMACSHA256.HashData sets up a fresh native context
+    // (and re-keys it) on every call, which costs more than hashing an entry.
+    private readonly ThreadLocal<IncrementalHash> _hmac;
 
     public AuditChainKey(ReadOnlySpan<byte> key)
     {
         if (key.Length < 16) throw new ArgumentException("An audit chain key needs at least 16 bytes.", nameof(key));
-        _key = key.ToArray();
+        var copy = key.ToArray();
+        _hmac = new ThreadLocal<IncrementalHash>(() => IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, copy));
     }
 
     /// <summary>Reads <c>audit.key</c> under the data directory, creating it (0600) when it does not exist.</summary>
@@ -76,7 +79,9 @@ public sealed class AuditChainKey
         Field(buffer, entry.PreviousHash);
 
         Span<byte> mac = stackalloc byte[HMACSHA256.HashSizeInBytes];
-        HMACSHA256.HashData(_key, buffer.WrittenSpan, mac);
+        var hmac = _hmac.Value!;
+        hmac.AppendData(buffer.WrittenSpan);
+        hmac.GetHashAndReset(mac);
         return Convert.ToHexStringLower(mac);
     }
 

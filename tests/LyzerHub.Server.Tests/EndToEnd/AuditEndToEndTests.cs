@@ -71,7 +71,8 @@ public sealed class AuditEndToEndTests
     public async Task LoginFailures_ThreeWrongAndOneUnknown_AggregatedIntoCountedEntriesAtFlush()
     {
         await using var hub = await HubHost.StartAsync(fakeTime: true);
-        var owner = hub.Client(await hub.LoginKeyAsync(extra: new { permissions = new[] { "read:audit", "admin:hub" } }));
+        var owner = hub.Client(await hub.LoginKeyAsync(
+            extra: new { permissions = new[] { "read:audit", "admin:hub" } }));
         for (var i = 0; i < 3; i++) (await FailLoginAsync(hub, "admin")).Dispose();
         (await FailLoginAsync(hub, "nobody-at-all")).Dispose();
 

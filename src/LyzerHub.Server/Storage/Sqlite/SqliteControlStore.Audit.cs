@@ -119,10 +119,13 @@ public sealed partial class SqliteControlStore
 
     private static async Task CreateAuditTableAsync(SqliteConnection connection, CancellationToken ct) =>
         await ExecuteAsync(connection, """
+            -- Clustered by (chain, seq): an append writes at the end of its chain's run of pages, and the head, a
+            -- page of a list and a verification walk are each one range of that key. The random id is unique by
+            -- construction (119 bits) and only ever shown, so it gets no index of its own to scatter writes over.
             CREATE TABLE IF NOT EXISTS audit_entries (
-                id TEXT PRIMARY KEY,
                 chain TEXT NOT NULL,
                 seq INTEGER NOT NULL,
+                id TEXT NOT NULL,
                 time INTEGER NOT NULL,
                 tenant_id TEXT,
                 actor TEXT NOT NULL,
@@ -138,7 +141,7 @@ public sealed partial class SqliteControlStore
                 continues_from TEXT,
                 previous_hash TEXT NOT NULL,
                 hash TEXT NOT NULL,
-                UNIQUE (chain, seq));
+                PRIMARY KEY (chain, seq)) WITHOUT ROWID;
             """, ct);
 
     /// <summary>
