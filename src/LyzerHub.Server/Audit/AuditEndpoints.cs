@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using LyzerHub.Server.Auth;
 using LyzerHub.Server.Events;
@@ -90,12 +91,14 @@ public static class AuditEndpoints
     }
 
     /// <summary>Every matching entry, newest first, read a page at a time so memory stays at one page.</summary>
-    private static async IAsyncEnumerable<AuditEntry> ExportAsync(IControlStore store, string chain, AuditQuery query)
+    private static async IAsyncEnumerable<AuditEntry> ExportAsync(
+        IControlStore store, string chain, AuditQuery query,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         string? cursor = null;
         do
         {
-            var page = await store.ListAuditAsync(chain, query, ExportPageSize, cursor, CancellationToken.None);
+            var page = await store.ListAuditAsync(chain, query, ExportPageSize, cursor, cancellationToken);
             foreach (var entry in page.Items) yield return entry;
             cursor = page.NextCursor;
         }

@@ -448,6 +448,47 @@ public sealed class AuditEndToEndTests
         Assert.True((bool)verify!["ok"]!, verify.ToJsonString());
     }
 
+    [Fact]
+    public async Task Shutdown_DenialsNotYetFlushed_WrittenBeforeTheHubStops()
+    {
+        var dataDir = Path.Combine(Path.GetTempPath(), "lyzer-test-" + Guid.NewGuid().ToString("N"));
+        var hub = await HubHost.StartAsync(true, null, $"--Hub:DataDir={dataDir}", "--Hub:Audit:FlushSeconds=3600");
+        var narrow = hub.Client(await hub.LoginKeyAsync(extra: new { permissions = s_readMetrics }));
+        using (await narrow.GetAsync("/v1/audit")) { }
+        await hub.DisposeAsyncKeepingData(_ => Task.CompletedTask);
+
+        await using var restarted = await HubHost.StartAsync(false, null, $"--Hub:DataDir={dataDir}");
+        var reader = restarted.Client(await restarted.LoginKeyAsync(
+            extra: new { permissions = new[] { "read:audit" } }));
+        var denials = await EntriesAsync(reader, "&action=permission.denied");
+
+        Assert.Equal("read:audit", (string)Assert.Single(denials)!["target"]!);
+    }
+
+    [Fact]
+    public async Task ResetAdminPassword_HubStopped_PasswordChangedBySystemAndTheChainStillVerifies()
+    {
+        var dataDir = Path.Combine(Path.GetTempPath(), "lyzer-test-" + Guid.NewGuid().ToString("N"));
+        var hub = await HubHost.StartAsync(false, null, $"--Hub:DataDir={dataDir}");
+        await HubWithEntriesAsync(hub);
+        await hub.DisposeAsyncKeepingData(_ => Task.CompletedTask);
+        using var output = new StringWriter();
+
+        Assert.Equal(0, await Server.Hosting.AdminPasswordReset.RunAsync([$"--Hub:DataDir={dataDir}"], output,
+            TextWriter.Null));
+        var password = output.ToString().Split(' ', '\n')[4].Trim();
+        await using var restarted = await HubHost.StartAsync(false, null, $"--Hub:DataDir={dataDir}");
+        var client = restarted.Client(await restarted.LoginKeyAsync("admin", password,
+            new { permissions = new[] { "read:audit" } }));
+        var changes = await EntriesAsync(client, "&action=auth.password_changed");
+        var verify = await client.GetFromJsonAsync<JsonObject>("/v1/audit/verify");
+
+        var entry = Assert.Single(changes);
+        Assert.Equal("system", (string)entry!["actor"]!);
+        Assert.Equal(await UserIdAsync(client), (string)entry["target"]!);
+        Assert.True((bool)verify!["ok"]!, verify.ToJsonString());
+    }
+
     /// <summary>A hub whose tenant chain holds a login, three key creations and a revocation, newest first.</summary>
     private static async Task<(HttpClient Client, JsonArray Entries)> HubWithEntriesAsync(HubHost hub)
     {
