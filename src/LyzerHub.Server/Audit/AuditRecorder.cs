@@ -12,6 +12,8 @@ namespace LyzerHub.Server.Audit;
 /// and an interlocked add; the first occurrence also allocates its group.
 /// </summary>
 /// <remarks>This is the API the rate-limit work calls: <see cref="RecordRateLimitExceeded"/>.</remarks>
+// Known gap: groups live in this node's memory, so with several nodes each writes its own count for the same
+// (key, minute) — nothing is lost, but one burst can show as one entry per node; a shared counter would merge them.
 public sealed class AuditRecorder(TimeProvider time, IOptions<AuditOptions> options)
 {
     private readonly Lock _drainLock = new();

@@ -11,6 +11,8 @@ public sealed record AuditVerification(bool Ok, long Entries, string? FirstBad, 
 /// the genesis hash) or continue from the hash the latest retention checkpoint carries. Any change to a stored
 /// row — content, hash or order — fails one of these checks at that row.
 /// </summary>
+// Known gap: removing the newest entries leaves a shorter chain that still verifies — only a head recorded outside
+// the hub (the answer's "head") shows it; an anchor endpoint that signs the head with a time would make that easy.
 public sealed class AuditVerifier(IControlStore store, AuditChainKey key)
 {
     public async Task<AuditVerification> VerifyAsync(string chain, CancellationToken cancellationToken)
