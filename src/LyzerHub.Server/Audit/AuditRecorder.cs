@@ -21,6 +21,10 @@ public sealed class AuditRecorder(TimeProvider time, IOptions<AuditOptions> opti
     private ConcurrentDictionary<GroupKey, Group>? _previous;
     private long _dropped;
 
+    // Groups opened since the last drain. ConcurrentDictionary.Count takes every bucket lock, too dear for a flood of
+    // first occurrences; this counter may run a few ahead around a drain, which only makes the bound a bit stricter.
+    private int _groupCount;
+
     /// <summary>Occurrences refused because too many groups were pending; reset by <see cref="Drain"/>.</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
 
@@ -65,6 +69,7 @@ public sealed class AuditRecorder(TimeProvider time, IOptions<AuditOptions> opti
             // its late counts are taken now, a period later, rather than lost.
             if (_previous is { } previous) Take(previous, drafts);
             _previous = Interlocked.Exchange(ref _groups, new ConcurrentDictionary<GroupKey, Group>());
+            Interlocked.Exchange(ref _groupCount, 0);
             Take(_previous, drafts);
             Interlocked.Exchange(ref _dropped, 0);
             return drafts;
@@ -81,7 +86,7 @@ public sealed class AuditRecorder(TimeProvider time, IOptions<AuditOptions> opti
         var groups = Volatile.Read(ref _groups);
         if (!groups.TryGetValue(key, out var group))
         {
-            if (groups.Count >= options.Value.MaxPendingGroups)
+            if (Volatile.Read(ref _groupCount) >= options.Value.MaxPendingGroups)
             {
                 // Known gap: past the bound new groups are only counted (and logged at the next flush) — folding
                 // them into one per (tenant, action, minute) would keep their count in the trail.
@@ -90,7 +95,16 @@ public sealed class AuditRecorder(TimeProvider time, IOptions<AuditOptions> opti
             }
 
             var start = DateTimeOffset.FromUnixTimeMilliseconds(minute * 60_000);
-            group = groups.GetOrAdd(key, _ => new Group(actor.Draft(start, tenantId, action, target, outcome)));
+            var opened = new Group(actor.Draft(start, tenantId, action, target, outcome));
+            if (groups.TryAdd(key, opened))
+            {
+                Interlocked.Increment(ref _groupCount);
+                group = opened;
+            }
+            else
+            {
+                group = groups[key]; // another request opened it first; groups leave only by a swap, never alone
+            }
         }
 
         Interlocked.Increment(ref group.Count);
