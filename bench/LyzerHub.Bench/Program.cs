@@ -10,6 +10,9 @@ if (args is ["dedupe", ..]) return await DedupeIndexBench.RunAsync(args);
 // dotnet run -c Release --project bench/LyzerHub.Bench -- ratelimit [BenchmarkDotNet options]
 if (args is ["ratelimit", .. var rateLimitArgs]) return RateLimitBenchmarks.Run(rateLimitArgs);
 
+// dotnet run -c Release --project bench/LyzerHub.Bench -- audit [BenchmarkDotNet options]
+if (args is ["audit", .. var auditArgs]) return AuditBenchmarks.Run(auditArgs);
+
 // dotnet run -c Release --project bench/LyzerHub.Bench -- metrics [--events N] [--tenants T] [--runs R] [--json F]
 if (args is ["metrics", ..])
 {

@@ -70,7 +70,8 @@ public class RateLimitBenchmarks : IDisposable
             ["Hub:RateLimits:Tenant:WindowSeconds"] = "86400",
         }).Build();
         _directory = new TempDirectory("lyzer-ratelimit-");
-        var store = new SqliteControlStore(Path.Combine(_directory.Path, "control.db"));
+        var store = new SqliteControlStore(Path.Combine(_directory.Path, "control.db"),
+            LyzerHub.Server.Audit.AuditChainKey.LoadOrCreate(_directory.Path));
         store.InitializeAsync(CancellationToken.None).GetAwaiter().GetResult();
         var services = new ServiceCollection();
         services.AddLogging();
@@ -93,9 +94,10 @@ public class RateLimitBenchmarks : IDisposable
         var now = DateTimeOffset.UtcNow;
         var tenant = new Tenant(Ids.NewTenantId(), "bench", "bench", now, TenantPolicy.Default);
         var user = new User(Ids.NewUserId(), tenant.Id, "bench", "owner", UserStates.Active, "hash", false, now);
-        store.CreateTenantAsync(tenant, user, CancellationToken.None).GetAwaiter().GetResult();
+        store.CreateTenantAsync(tenant, user, [], CancellationToken.None).GetAwaiter().GetResult();
         var issued = _services.GetRequiredService<KeyService>().IssueAsync(user, "bench", ["read:metrics"],
-            TimeSpan.FromDays(1), isLoginKey: false, CancellationToken.None).GetAwaiter().GetResult();
+            TimeSpan.FromDays(1), isLoginKey: false, LyzerHub.Server.Audit.AuditActor.System,
+            CancellationToken.None).GetAwaiter().GetResult();
         _authorization = "Bearer " + issued.PlainKey;
         var key = issued.Record;
         _context = new DefaultHttpContext { RequestServices = _services };

@@ -1,3 +1,4 @@
+using LyzerHub.Server.Audit;
 using LyzerHub.Server.Hosting;
 using LyzerHub.Server.Keys;
 using LyzerHub.Server.Problems;
@@ -31,6 +32,7 @@ public static partial class AuthEndpoints
         PasswordHasher hasher,
         LoginThrottle throttle,
         KeyService keys,
+        AuditRecorder audit,
         ILoggerFactory loggers,
         CancellationToken cancellationToken)
     {
@@ -56,6 +58,7 @@ public static partial class AuthEndpoints
         if (wait > TimeSpan.Zero)
         {
             Log.LoginThrottled(logger);
+            audit.RecordLoginThrottled(context);
             // Whole seconds rounded up: a client that waits exactly Retry-After is never refused again.
             var seconds = (int)Math.Ceiling(wait.TotalSeconds);
             context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -74,6 +77,8 @@ public static partial class AuthEndpoints
         {
             throttle.RecordFailure(usernameKey, address);
             Log.LoginFailed(logger);
+            // In memory like the throttle, so an unknown user's answer still takes exactly a wrong password's time.
+            audit.RecordLoginFailed(context, user?.TenantId, user?.Id);
             context.Response.Headers.WWWAuthenticate = $"Bearer realm=\"{KeyAuthenticationHandler.Realm}\"";
             return HubProblems.Create(context, StatusCodes.Status401Unauthorized, ProblemCodes.InvalidCredentials,
                 "The username or the password is wrong.");
@@ -110,7 +115,7 @@ public static partial class AuthEndpoints
         }
 
         var issued = await keys.IssueAsync(user, "login", permissions, TimeSpan.FromSeconds(lifetime),
-            isLoginKey: true, cancellationToken);
+            isLoginKey: true, AuditActor.FromRequest(context), cancellationToken);
         Log.LoginSucceeded(logger, user.Id, issued.Record.Id);
 
         context.Response.Headers.CacheControl = "no-store";
@@ -153,7 +158,7 @@ public static partial class AuthEndpoints
         }
 
         // The same answer whether or not the key existed, so this endpoint cannot be used to test keys.
-        await keys.RevokeBySecretAsync(presented, cancellationToken);
+        await keys.RevokeBySecretAsync(presented, AuditActor.FromRequest(context), cancellationToken);
         return TypedResults.Ok(new RevokeResponse(true));
     }
 

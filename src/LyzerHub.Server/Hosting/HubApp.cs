@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using LyzerHub.Server.Audit;
 using LyzerHub.Server.Auth;
 using LyzerHub.Server.Events;
 using LyzerHub.Server.Keys;
@@ -83,6 +84,7 @@ public static class HubApp
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();
 
+        builder.Services.AddAudit(builder.Configuration);
         builder.Services.AddSingleton<IControlStore, SqliteControlStore>();
         builder.Services.AddDuckDbEventStore();
         builder.Services.AddHubAuth();
@@ -114,6 +116,7 @@ public static class HubApp
         app.MapEvents();
         app.MapMetrics();
         app.MapUsers();
+        app.MapAudit();
         return app;
     }
 

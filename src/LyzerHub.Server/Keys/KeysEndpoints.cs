@@ -101,7 +101,7 @@ public static class KeysEndpoints
         var key = await FindVisibleAsync(id, context, store, cancellationToken);
         if (key is null) return HubProblems.NotFound(context, "key");
 
-        await keys.RevokeAsync(key.TenantId, key.Id, cancellationToken);
+        await keys.RevokeAsync(key.TenantId, key.Id, Audit.AuditActor.FromRequest(context), cancellationToken);
         return TypedResults.NoContent();
     }
 
@@ -148,7 +148,7 @@ public static class KeysEndpoints
         }
 
         var issued = await keys.IssueAsync(caller.Grant.User, request.Name!, request.Permissions!, lifetime,
-            isLoginKey: false, request.RateLimit, cancellationToken);
+            isLoginKey: false, request.RateLimit, Audit.AuditActor.FromRequest(context), cancellationToken);
         KeysLog.KeyCreated(logger, issued.Record.Id, caller.Grant.Key.Id, caller.Grant.User.Id);
 
         context.Response.Headers.CacheControl = "no-store";
@@ -182,7 +182,8 @@ public static class KeysEndpoints
         var policy = TenantOf(context).Policy;
         if (keys.StatusOf(key, policy) != KeyStatuses.Active) return NotRollable(context, keys.StatusOf(key, policy));
 
-        var rolled = await keys.RollAsync(key, TimeSpan.FromSeconds(grace), cancellationToken);
+        var rolled = await keys.RollAsync(key, TimeSpan.FromSeconds(grace), Audit.AuditActor.FromRequest(context),
+            cancellationToken);
         if (rolled is null) return NotRollable(context, KeyStatuses.Revoked);
 
         KeysLog.KeyRolled(loggers.CreateLogger(typeof(KeysEndpoints)), key.Id, rolled.PreviousSecretValidUntil);
@@ -262,6 +263,8 @@ public static class KeysEndpoints
 
     private static ProblemHttpResult MissingPermission(HttpContext context, string permission, string detail)
     {
+        // Refused inside the handler rather than by a policy: audited like the policies' denials.
+        context.RequestServices.GetRequiredService<Audit.AuditRecorder>().RecordPermissionDenied(context, permission);
         context.Response.Headers.WWWAuthenticate =
             $"Bearer realm=\"{KeyAuthenticationHandler.Realm}\", error=\"insufficient_scope\", " +
             $"scope=\"{permission}\"";

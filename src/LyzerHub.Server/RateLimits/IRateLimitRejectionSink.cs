@@ -14,13 +14,14 @@ public sealed record RateLimitRejection(
 /// </summary>
 public interface IRateLimitRejectionSink
 {
-    void OnRejected(RateLimitRejection rejection);
+    /// <summary>Called once per 429; <paramref name="context"/> is the refused request (its user and address).</summary>
+    void OnRejected(HttpContext context, RateLimitRejection rejection);
 }
 
 /// <summary>The default until something (the audit trail) registers its own.</summary>
 public sealed class NoRateLimitRejectionSink : IRateLimitRejectionSink
 {
-    public void OnRejected(RateLimitRejection rejection)
+    public void OnRejected(HttpContext context, RateLimitRejection rejection)
     {
     }
 }

@@ -54,7 +54,7 @@ public static class RateLimitsServiceCollectionExtensions
         var policy = lease?.Rejection?.Policy ?? "hub";
         if (lease?.Rejection is { } rejection)
         {
-            context.RequestServices.GetRequiredService<IRateLimitRejectionSink>().OnRejected(rejection);
+            context.RequestServices.GetRequiredService<IRateLimitRejectionSink>().OnRejected(context, rejection);
             Log.RequestRejected(context.RequestServices.GetRequiredService<ILoggerFactory>()
                 .CreateLogger(typeof(HubRateLimiter)), rejection.Policy, rejection.KeyId, rejection.TenantId, seconds);
         }
@@ -69,13 +69,13 @@ public static class RateLimitsServiceCollectionExtensions
 
 internal static partial class Log
 {
-    [LoggerMessage(EventId = 8001, EventName = "RequestRejected", Level = LogLevel.Debug,
+    [LoggerMessage(EventId = 6001, EventName = "RequestRejected", Level = LogLevel.Debug,
         Message = "A request was refused by the {Policy} rate limit (key {KeyId}, tenant {TenantId}); " +
             "retry in {Seconds} s")]
     public static partial void RequestRejected(ILogger logger, string policy, string? keyId, string? tenantId,
         int seconds);
 
-    [LoggerMessage(EventId = 8002, EventName = "KeyLookupSkipped", Level = LogLevel.Debug,
+    [LoggerMessage(EventId = 6002, EventName = "KeyLookupSkipped", Level = LogLevel.Debug,
         Message = "A key missing from the cache was not looked up: its address used up its " +
             "failed-authentication limit")]
     public static partial void KeyLookupSkipped(ILogger logger);

@@ -35,7 +35,8 @@ public static class TenantsEndpoints
         if (errors.Count > 0) return HubProblems.InvalidRequest(context, errors);
 
         var result = await tenants.CreateAsync(request.Slug!, request.Name ?? request.Slug!,
-            request.Owner!.Username!, request.Owner.Password, ownerIsOperator: false, cancellationToken);
+            request.Owner!.Username!, request.Owner.Password, ownerIsOperator: false,
+            Audit.AuditActor.FromRequest(context), cancellationToken);
         if (result is not var (created, outcome))
             return HubProblems.Overloaded(context, "Password hashing is saturated; retry shortly.", 1);
         if (outcome == CreateTenantOutcome.SlugTaken)

@@ -66,7 +66,7 @@ public static class TenantPolicyEndpoints
             mergedError = FieldError.ForField("login_key_lifetime_seconds",
                 $"must be at most max_key_lifetime_seconds ({updated.MaxKeyLifetimeSeconds})");
             return null;
-        }, cancellationToken);
+        }, Audit.AuditActor.FromRequest(context), cancellationToken);
 
         if (mergedError is not null) return HubProblems.InvalidRequest(context, [mergedError]);
         return tenant is null

@@ -7,6 +7,7 @@ using LyzerHub.Server.Metrics;
 using LyzerHub.Server.RateLimits;
 using LyzerHub.Server.Storage;
 using LyzerHub.Server.Tests.TestSupport;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace LyzerHub.Server.Tests.EndToEnd;
@@ -244,7 +245,7 @@ public sealed class RateLimitsEndToEndTests
         Assert.Equal(HttpStatusCode.OK, stillCached.StatusCode);
         Assert.Equal(HttpStatusCode.TooManyRequests, uncached.StatusCode);
         Assert.Equal("failed_authentication", (string)problem!["policy"]!);
-        Assert.Equal(2, hub.Logs.Entries.Count(e => e.EventId.Id == 8002)); // the 4th made-up key and the uncached one
+        Assert.Equal(2, hub.Logs.Entries.Count(e => e.EventId.Id == 6002)); // the 4th made-up key and the uncached one
         Assert.Equal(HttpStatusCode.OK, afterWindow.StatusCode);
     }
 
@@ -264,7 +265,7 @@ public sealed class RateLimitsEndToEndTests
 
         var rejection = Assert.Single(sink.Rejections);
         Assert.Equal(new RateLimitRejection(tenantId, keyId, "127.0.0.1", "key", hub.Time!.GetUtcNow()), rejection);
-        Assert.Contains(hub.Logs.Entries, e => e.EventId.Id == 8001);
+        Assert.Contains(hub.Logs.Entries, e => e.EventId.Id == 6001);
     }
 
     [Fact]
@@ -354,7 +355,7 @@ public sealed class RateLimitsEndToEndTests
     {
         public List<RateLimitRejection> Rejections { get; } = [];
 
-        public void OnRejected(RateLimitRejection rejection)
+        public void OnRejected(HttpContext context, RateLimitRejection rejection)
         {
             lock (Rejections) Rejections.Add(rejection);
         }

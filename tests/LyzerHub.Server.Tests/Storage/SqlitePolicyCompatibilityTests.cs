@@ -1,3 +1,4 @@
+using LyzerHub.Server.Audit;
 using LyzerHub.Server.Storage;
 using LyzerHub.Server.Storage.Sqlite;
 using Microsoft.Data.Sqlite;
@@ -13,7 +14,8 @@ public sealed class SqlitePolicyCompatibilityTests : IDisposable
     {
         Directory.CreateDirectory(_dir);
         var path = Path.Combine(_dir, "control.db");
-        var store = new SqliteControlStore(path);
+        var store = new SqliteControlStore(path,
+            new Server.Audit.AuditChainKey(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)));
         await store.InitializeAsync(CancellationToken.None);
         await using (var connection = new SqliteConnection($"Data Source={path}"))
         {
@@ -30,7 +32,10 @@ public sealed class SqlitePolicyCompatibilityTests : IDisposable
 
         var old = (await store.GetTenantAsync("ten_old000000000000000", CancellationToken.None))!.Policy;
         await store.UpdateTenantPolicyAsync("ten_old000000000000000",
-            p => p with { TenantRateLimit = new KeyRateLimit(500, 60) }, CancellationToken.None);
+            p => p with { TenantRateLimit = new KeyRateLimit(500, 60) }, 
+            new AuditDraft(DateTimeOffset.UnixEpoch, "ten_old000000000000000", "system", null,
+                AuditActions.TenantPolicyChanged, "ten_old000000000000000", null, null, null, "success"),
+            CancellationToken.None);
         var updated = (await store.GetTenantAsync("ten_old000000000000000", CancellationToken.None))!.Policy;
 
         Assert.Equal(1800, old.LoginKeyLifetimeSeconds);
