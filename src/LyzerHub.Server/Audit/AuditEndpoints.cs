@@ -1,14 +1,10 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
-using System.Text.Json;
 using LyzerHub.Server.Auth;
-using LyzerHub.Server.Events;
 using LyzerHub.Server.Hosting;
 using LyzerHub.Server.Problems;
 using LyzerHub.Server.Storage;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Extensions.Options;
 
 namespace LyzerHub.Server.Audit;
 
@@ -68,13 +64,18 @@ public static class AuditEndpoints
         return app;
     }
 
-    internal static async Task<Results<Ok<ListResponse<AuditEntryResponse>>, NdjsonAuditResult, ProblemHttpResult>>
+    internal static async Task<Results<Ok<ListResponse<AuditEntryResponse>>,
+            NdjsonResult<AuditEntry, AuditEntryResponse>, ProblemHttpResult>>
         ListAsync(HttpContext context, IControlStore store, string chain, CancellationToken cancellationToken)
     {
         if (Paging.TryRead(context, out var limit, out var cursor) is { } pagingProblem) return pagingProblem;
         if (ReadQuery(context, out var query) is { } problem) return problem;
 
-        if (WantsNdjson(context.Request)) return new NdjsonAuditResult(ExportAsync(store, chain, query));
+        if (Ndjson.IsAccepted(context.Request))
+        {
+            return new NdjsonResult<AuditEntry, AuditEntryResponse>(
+                ExportAsync(store, chain, query), AuditEntryResponse.From);
+        }
 
         var page = await store.ListAuditAsync(chain, query, limit, cursor, cancellationToken);
         return TypedResults.Ok(new ListResponse<AuditEntryResponse>(
@@ -138,45 +139,5 @@ public static class AuditEndpoints
         if (text is null || text.Length is > 0 and <= MaxFilterLength) return text;
         errors.Add(FieldError.ForField(field, $"must be 1 to {MaxFilterLength} characters"));
         return null;
-    }
-
-    private static bool WantsNdjson(HttpRequest request) =>
-        request.GetTypedHeaders().Accept.Any(accept => accept.Quality is not 0
-            && (accept.MediaType.Equals(EventsReadEndpoints.NdjsonMediaType, StringComparison.OrdinalIgnoreCase)
-                || accept.MediaType.Equals("application/ndjson", StringComparison.OrdinalIgnoreCase)));
-}
-
-/// <summary>Streams audit entries as NDJSON, one object per line, flushing as it goes.</summary>
-public sealed class NdjsonAuditResult(IAsyncEnumerable<AuditEntry> entries) : IResult
-{
-    private const int FlushEvery = 256;
-
-    public async Task ExecuteAsync(HttpContext httpContext)
-    {
-        ArgumentNullException.ThrowIfNull(httpContext);
-        var response = httpContext.Response;
-        var options = httpContext.RequestServices
-            .GetRequiredService<IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
-        response.StatusCode = StatusCodes.Status200OK;
-        response.ContentType = EventsReadEndpoints.NdjsonMediaType + "; charset=utf-8";
-        httpContext.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
-
-        var body = response.BodyWriter;
-        await using var writer = new Utf8JsonWriter(body);
-        var pending = 0;
-        await foreach (var entry in entries.WithCancellation(httpContext.RequestAborted))
-        {
-            JsonSerializer.Serialize(writer, AuditEntryResponse.From(entry), options);
-            writer.Flush();
-            writer.Reset();
-            body.Write("\n"u8);
-            if (++pending == FlushEvery)
-            {
-                pending = 0;
-                await body.FlushAsync(httpContext.RequestAborted);
-            }
-        }
-
-        await body.FlushAsync(httpContext.RequestAborted);
     }
 }
