@@ -2,11 +2,12 @@ using System.Globalization;
 
 namespace LyzerHub.Bench;
 
-/// <summary>The command line: <c>ingest [--events N] [--clients C] [--batch B]</c>.</summary>
-internal sealed record BenchArguments(int Events, int Clients, int BatchSize)
+/// <summary>The command line: <c>ingest [--events N] [--clients C] [--batch B] [--json FILE]</c>.</summary>
+internal sealed record BenchArguments(int Events, int Clients, int BatchSize, string? JsonPath = null)
 {
     public const string Usage = "usage: LyzerHub.Bench ingest [--events N (default 200000)] "
-        + "[--clients C (default 4)] [--batch B (events per append and per request, default 1000, at most 5000)]";
+        + "[--clients C (default 4)] [--batch B (events per append and per request, default 1000, at most 5000)] "
+        + "[--json FILE (also write the figures there, for bench/plot.py)]";
 
     public static BenchArguments? TryParse(string[] args, out string? error)
     {
@@ -18,6 +19,7 @@ internal sealed record BenchArguments(int Events, int Clients, int BatchSize)
         }
 
         int events = 200_000, clients = 4, batch = 1_000;
+        string? json = null;
         for (var i = 1; i < args.Length; i++)
         {
             var value = i + 1 < args.Length ? args[i + 1] : null;
@@ -34,6 +36,9 @@ internal sealed record BenchArguments(int Events, int Clients, int BatchSize)
                 case "--clients" when parsed && number > 0:
                     clients = number;
                     break;
+                case "--json" when value is { Length: > 0 }:
+                    json = value;
+                    break;
                 default:
                     error = $"unexpected argument '{args[i]}' {value}\n{Usage}";
                     return null;
@@ -48,6 +53,6 @@ internal sealed record BenchArguments(int Events, int Clients, int BatchSize)
             return null;
         }
 
-        return new BenchArguments(events, clients, batch);
+        return new BenchArguments(events, clients, batch, json);
     }
 }

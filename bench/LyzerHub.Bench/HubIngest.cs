@@ -17,7 +17,7 @@ namespace LyzerHub.Bench;
 /// <summary>The hub's side: NDJSON batches over HTTPS to the real hub, each awaited for its durable 200.</summary>
 internal static class HubIngest
 {
-    private const string AdminPassword = "bench-operator-password-1";
+    internal const string AdminPassword = "bench-operator-password-1";
 
     public static async Task<HubResult> RunAsync(
         SyntheticEvents events, int batchSize, int clientCount, CancellationToken cancellationToken)
@@ -84,7 +84,7 @@ internal static class HubIngest
         }
     }
 
-    private static HttpClient CreateClient(Uri baseAddress, X509Certificate2 certificate)
+    internal static HttpClient CreateClient(Uri baseAddress, X509Certificate2 certificate)
     {
         // Trusts exactly the certificate this hub generated; verification stays on.
         var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 1 };
@@ -97,7 +97,7 @@ internal static class HubIngest
         return new HttpClient(handler) { BaseAddress = baseAddress, Timeout = TimeSpan.FromMinutes(2) };
     }
 
-    private static async Task<string> LoginAsync(HttpClient client, CancellationToken cancellationToken)
+    internal static async Task<string> LoginAsync(HttpClient client, CancellationToken cancellationToken)
     {
         var body = new JsonObject
         {
@@ -117,7 +117,7 @@ internal static class HubIngest
     }
 
     /// <summary>Each client takes the next unsent body until none are left; returns every request's latency.</summary>
-    private static async Task<double[]> SendAllAsync(
+    internal static async Task<double[]> SendAllAsync(
         List<HttpClient> clients, List<byte[]> bodies, int batchSize, CancellationToken cancellationToken)
     {
         var latencies = new double[bodies.Count];

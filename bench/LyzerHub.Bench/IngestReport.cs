@@ -9,7 +9,11 @@ internal static class IngestReport
     private const double TargetRatio = 0.5;
     private const double TargetEventsPerSecond = 100_000;
 
-    public static void Print(TextWriter output, BenchArguments arguments, BaselineResult baseline, HubResult hub)
+    // Issue 5: the hub's peak memory while ingesting.
+    private const long TargetPeakBytes = 300L * 1024 * 1024;
+
+    public static void Print(
+        TextWriter output, BenchArguments arguments, BaselineResult baseline, HubResult hub, MemoryResult memory)
     {
         var ratio = hub.EventsPerSecond / baseline.EventsPerSecond;
         var sorted = hub.LatenciesMs.Order().ToArray();
@@ -51,7 +55,17 @@ internal static class IngestReport
         {
             Row(output, "writer appends", "not logged", "");
         }
+
+        // The hub as its own process, so its resident set holds nothing of the load generator or the baseline.
+        Row(output, "hub process: events/s", Format(memory.EventsPerSecond), "");
+        Row(output, "hub process: resident MiB after warm-up / at end",
+            $"{Mebibytes(memory.AfterWarmUpBytes)} / {Mebibytes(memory.EndBytes)}", "");
+        Row(output, "hub process: peak resident MiB (VmHWM)", Mebibytes(memory.PeakBytes),
+            $"< {TargetPeakBytes / (1024 * 1024)}: {Verdict(memory.PeakBytes < TargetPeakBytes)}");
     }
+
+    private static string Mebibytes(long bytes) =>
+        (bytes / (1024.0 * 1024)).ToString("F0", CultureInfo.InvariantCulture);
 
     private static void Row(TextWriter output, string measure, string value, string target) =>
         output.WriteLine($"{measure,-46} {value,14}  {target}".TrimEnd());

@@ -40,17 +40,19 @@ public class KeyCheckBenchmarks : IDisposable
     public void Setup()
     {
         _directory = new TempDirectory("lyzer-keycheck-");
-        _store = new SqliteControlStore(Path.Combine(_directory.Path, "control.db"));
+        _store = new SqliteControlStore(Path.Combine(_directory.Path, "control.db"),
+            LyzerHub.Server.Audit.AuditChainKey.LoadOrCreate(_directory.Path));
         _store.InitializeAsync(CancellationToken.None).GetAwaiter().GetResult();
         var now = DateTimeOffset.UtcNow;
         var tenant = new Tenant(Ids.NewTenantId(), "bench", "bench", now, TenantPolicy.Default);
         var user = new User(Ids.NewUserId(), tenant.Id, "bench", "owner", UserStates.Active, "not-a-hash", false,
             now);
-        _store.CreateTenantAsync(tenant, user, CancellationToken.None).GetAwaiter().GetResult();
+        _store.CreateTenantAsync(tenant, user, [], CancellationToken.None).GetAwaiter().GetResult();
 
         _cached = new KeyService(_store, _cache, TimeProvider.System);
         var issued = _cached.IssueAsync(user, "bench", ["read:metrics", "write:events"], TimeSpan.FromDays(1),
-            isLoginKey: false, CancellationToken.None).GetAwaiter().GetResult();
+            isLoginKey: false, LyzerHub.Server.Audit.AuditActor.System, CancellationToken.None)
+            .GetAwaiter().GetResult();
         _key = issued.PlainKey.AsMemory();
         _hash = KeyFormat.Hash(_key.Span);
         if (CacheHit() is null || StoreLookup() is null)

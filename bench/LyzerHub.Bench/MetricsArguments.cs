@@ -2,16 +2,18 @@ using System.Globalization;
 
 namespace LyzerHub.Bench;
 
-/// <summary>The command line: <c>metrics [--events N] [--tenants T] [--runs R]</c>.</summary>
-internal sealed record MetricsArguments(int Events, int Tenants, int Runs)
+/// <summary>The command line: <c>metrics [--events N] [--tenants T] [--runs R] [--json FILE]</c>.</summary>
+internal sealed record MetricsArguments(int Events, int Tenants, int Runs, string? JsonPath = null)
 {
     public const string Usage = "usage: LyzerHub.Bench metrics [--events N (default 1000000)] "
-        + "[--tenants T (default 10)] [--runs R (timed runs per query after one warm-up, default 5)]";
+        + "[--tenants T (default 10)] [--runs R (timed runs per query after one warm-up, default 5)] "
+        + "[--json FILE (also write the figures there, for bench/plot.py)]";
 
     public static MetricsArguments? TryParse(string[] args, out string? error)
     {
         error = null;
         int events = 1_000_000, tenants = 10, runs = 5;
+        string? json = null;
         for (var i = 1; i < args.Length; i++)
         {
             var value = i + 1 < args.Length ? args[i + 1] : null;
@@ -27,6 +29,9 @@ internal sealed record MetricsArguments(int Events, int Tenants, int Runs)
                 case "--runs" when parsed && number > 0:
                     runs = number;
                     break;
+                case "--json" when value is { Length: > 0 }:
+                    json = value;
+                    break;
                 default:
                     error = $"unexpected argument '{args[i]}' {value}\n{Usage}";
                     return null;
@@ -35,7 +40,7 @@ internal sealed record MetricsArguments(int Events, int Tenants, int Runs)
             i++;
         }
 
-        return new MetricsArguments(events, tenants, runs);
+        return new MetricsArguments(events, tenants, runs, json);
     }
 }
 
@@ -47,13 +52,15 @@ internal static class MetricsReport
     public static void Print(TextWriter output, IReadOnlyList<MetricsBenchRow> rows)
     {
         output.WriteLine();
-        output.WriteLine($"{"query (median ms)",-28} {"API",9} {"SQL",9} {"ratio",7}  target <= {TargetRatio}x");
-        output.WriteLine(new string('-', 80));
+        output.WriteLine($"{"query (median wall ms)",-28} {"API",8} {"SQL",8} {"ratio",7}  "
+            + $"{"CPU API",8} {"CPU SQL",8} {"ratio",7}  target <= {TargetRatio}x");
+        output.WriteLine(new string('-', 100));
         foreach (var row in rows)
         {
             var verdict = row.Ratio <= TargetRatio ? "met" : "MISSED";
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{row.Query,-28} {row.ApiMs,9:F1} {row.SqlMs,9:F1} {row.Ratio,6:F2}x  {verdict}"));
+                $"{row.Query,-28} {row.ApiMs,8:F1} {row.SqlMs,8:F1} {row.Ratio,6:F2}x  "
+                + $"{row.ApiCpuMs,8:F1} {row.SqlCpuMs,8:F1} {row.CpuRatio,6:F2}x  {verdict} (wall)"));
         }
     }
 }

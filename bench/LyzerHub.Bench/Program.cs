@@ -1,10 +1,19 @@
 using LyzerHub.Bench;
 
-// dotnet run -c Release --project bench/LyzerHub.Bench -- ingest [--events N] [--clients C] [--batch B]
+// dotnet run -c Release --project bench/LyzerHub.Bench -- ingest [--events N] [--clients C] [--batch B] [--json F]
 // dotnet run -c Release --project bench/LyzerHub.Bench -- keycheck [BenchmarkDotNet options]
 if (args is ["keycheck", .. var benchmarkArgs]) return KeyCheckBenchmarks.Run(benchmarkArgs);
 
-// dotnet run -c Release --project bench/LyzerHub.Bench -- metrics [--events N] [--tenants T] [--runs R]
+// dotnet run -c Release --project bench/LyzerHub.Bench -- dedupe [MILLIONS ...]
+if (args is ["dedupe", ..]) return await DedupeIndexBench.RunAsync(args);
+
+// dotnet run -c Release --project bench/LyzerHub.Bench -- ratelimit [BenchmarkDotNet options]
+if (args is ["ratelimit", .. var rateLimitArgs]) return RateLimitBenchmarks.Run(rateLimitArgs);
+
+// dotnet run -c Release --project bench/LyzerHub.Bench -- audit [BenchmarkDotNet options]
+if (args is ["audit", .. var auditArgs]) return AuditBenchmarks.Run(auditArgs);
+
+// dotnet run -c Release --project bench/LyzerHub.Bench -- metrics [--events N] [--tenants T] [--runs R] [--json F]
 if (args is ["metrics", ..])
 {
     var metricsArguments = MetricsArguments.TryParse(args, out var metricsError);
@@ -17,7 +26,9 @@ if (args is ["metrics", ..])
     Console.WriteLine($"Lyzer Hub metrics benchmark: {metricsArguments.Events:N0} events in "
         + $"{metricsArguments.Tenants} tenants, median of {metricsArguments.Runs} runs, "
         + $"{Environment.ProcessorCount} cores, .NET {Environment.Version}");
-    MetricsReport.Print(Console.Out, await MetricsBench.RunAsync(metricsArguments, CancellationToken.None));
+    var rows = await MetricsBench.RunAsync(metricsArguments, CancellationToken.None);
+    MetricsReport.Print(Console.Out, rows);
+    if (metricsArguments.JsonPath is { } metricsJson) BenchFigures.WriteMetrics(metricsJson, metricsArguments, rows);
     return 0;
 }
 
@@ -51,5 +62,9 @@ var baseline = await StoreBaseline.RunAsync(events, arguments.BatchSize, cancell
 Console.WriteLine("hub: POST /v1/events over HTTPS...");
 var hub = await HubIngest.RunAsync(events, arguments.BatchSize, arguments.Clients, cancellation.Token);
 
-IngestReport.Print(Console.Out, arguments, baseline, hub);
+Console.WriteLine("memory: the same events to the built hub as its own process...");
+var memory = await HubProcessIngest.RunAsync(events, arguments.BatchSize, arguments.Clients, cancellation.Token);
+
+IngestReport.Print(Console.Out, arguments, baseline, hub, memory);
+if (arguments.JsonPath is { } json) BenchFigures.WriteIngest(json, arguments, baseline, hub, memory);
 return 0;

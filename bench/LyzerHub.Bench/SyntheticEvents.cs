@@ -40,6 +40,9 @@ internal sealed class SyntheticEvents
         // A fixed seed keeps the content identical between runs; only the ids change.
         var random = new Random(20261203);
         var start = now.AddDays(-2);
+        // Half a second apart, closer for large runs so that the last event is never in the future (the hub
+        // rejects timestamps more than an hour ahead, which once made a 1,000,000-event run invalid).
+        var spacingMs = Math.Min(500.0, TimeSpan.FromDays(2).TotalMilliseconds / count);
         _rows = new Row[count];
         for (var i = 0; i < count; i++)
         {
@@ -56,7 +59,7 @@ internal sealed class SyntheticEvents
                 ["bytes"] = random.Next(120, 250_000),
                 ["user_agent"] = s_userAgents[random.Next(s_userAgents.Length)],
             });
-            _rows[i] = new Row(start.AddMilliseconds(i * 500.0), ip, properties);
+            _rows[i] = new Row(start.AddMilliseconds(i * spacingMs), ip, properties);
         }
     }
 

@@ -5,7 +5,7 @@ using Spectre.Console.Cli;
 namespace LyzerHub.Cli;
 
 /// <summary>The <c>lyzer</c> command line. Exit codes (PRODUCT.md §7): 0 done, 1 the hub refused, 2 bad usage,
-/// 3 cannot reach the hub.</summary>
+/// 3 cannot reach the hub; and 4 from <c>audit verify</c> when the chain is broken.</summary>
 internal static class LyzerCli
 {
     public const int Done = 0;
@@ -67,6 +67,13 @@ internal static class LyzerCli
                 import.SetDescription("Import events from files");
                 import.AddCommand<ImportAccessLogCommand>("access-log")
                     .WithDescription("Import an Apache/nginx access log (combined or common format)");
+            });
+            config.AddBranch("audit", audit =>
+            {
+                audit.SetDescription("The audit trail (read:audit)");
+                audit.AddCommand<AuditListCommand>("list").WithDescription("List audit entries, newest first");
+                audit.AddCommand<AuditVerifyCommand>("verify")
+                    .WithDescription("Check the audit chain; exit 4 when an entry was changed, moved or removed");
             });
             config.AddBranch("metrics", metrics =>
             {

@@ -314,6 +314,43 @@ public sealed class LyzerHubClient : IDisposable
         (await SendAsync<Page<EventNameSummary>>(_http, HttpMethod.Get, "v1/metrics/events", null,
             cancellationToken)).Data;
 
+    /// <summary>Lists audit entries newest first (<c>GET /v1/audit</c>, needs <c>read:audit</c>): the calling
+    /// key's tenant's, or with <paramref name="hubChain"/> the hub's own (<c>GET /v1/audit/hub</c>, needs
+    /// <c>admin:hub</c>).</summary>
+    /// <param name="filter">Time range, action, actor and target; null for everything.</param>
+    /// <param name="limit">Page size (default 50, at most 1,000).</param>
+    /// <param name="cursor">The previous page's <see cref="Page{T}.NextCursor"/>.</param>
+    /// <param name="hubChain">Read the hub's own chain instead of the tenant's.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>One page of entries.</returns>
+    public Task<Page<AuditEntry>> ListAuditAsync(
+        AuditFilter? filter = null,
+        int? limit = null,
+        string? cursor = null,
+        bool hubChain = false,
+        CancellationToken cancellationToken = default)
+    {
+        filter ??= new AuditFilter();
+        return SendAsync<Page<AuditEntry>>(_http, HttpMethod.Get,
+            (hubChain ? "v1/audit/hub" : "v1/audit") + Query(
+                ("from", filter.From?.ToString("O", CultureInfo.InvariantCulture)),
+                ("to", filter.To?.ToString("O", CultureInfo.InvariantCulture)),
+                ("action", filter.Action), ("actor", filter.Actor), ("target", filter.Target),
+                ("limit", limit?.ToString(CultureInfo.InvariantCulture)), ("cursor", cursor)),
+            null, cancellationToken);
+    }
+
+    /// <summary>Walks the audit chain on the hub and reports whether it is intact (<c>GET /v1/audit/verify</c>,
+    /// needs <c>read:audit</c>; the hub's own chain with <paramref name="hubChain"/> and <c>admin:hub</c>).
+    /// A broken chain is an answer, not an exception: check <see cref="AuditVerification.Ok"/>.</summary>
+    /// <param name="hubChain">Verify the hub's own chain instead of the tenant's.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The verdict, the entry count, the first bad entry and the chain's head.</returns>
+    public Task<AuditVerification> VerifyAuditAsync(
+        bool hubChain = false, CancellationToken cancellationToken = default) =>
+        SendAsync<AuditVerification>(_http, HttpMethod.Get, hubChain ? "v1/audit/hub/verify" : "v1/audit/verify",
+            null, cancellationToken);
+
     /// <summary>A buffered sender over this client: <see cref="LyzerEventSender.Track(LyzerEvent)"/> returns at
     /// once and events go out in batches. Dispose the sender to flush it.</summary>
     /// <param name="options">Batching, retry and memory limits; defaults when null.</param>

@@ -97,7 +97,7 @@ public sealed record KeyInfo(
     public override string ToString() => $"KeyInfo {{ Id = {Id}, Name = {Name}, Start = {Start}, Status = {Status} }}";
 }
 
-/// <summary>A key's own rate limit.</summary>
+/// <summary>A rate limit: a key's own, or one of a tenant's policy.</summary>
 /// <param name="Requests">Requests allowed per window.</param>
 /// <param name="WindowSeconds">The window's length in seconds.</param>
 public sealed record KeyRateLimit(int Requests, int WindowSeconds);
@@ -107,11 +107,15 @@ public sealed record KeyRateLimit(int Requests, int WindowSeconds);
 /// <param name="AllowNonExpiringKeys">Whether keys may never expire.</param>
 /// <param name="LoginKeyLifetimeSeconds">The lifetime of login keys.</param>
 /// <param name="DefaultLoginPermissions">What a login gets when it asks for nothing.</param>
+/// <param name="DefaultKeyRateLimit">The limit of each key without its own (the hub's default when not set).</param>
+/// <param name="TenantRateLimit">The limit of all the tenant's keys together.</param>
 public sealed record TenantPolicy(
     long MaxKeyLifetimeSeconds,
     bool AllowNonExpiringKeys,
     long LoginKeyLifetimeSeconds,
-    IReadOnlyList<string> DefaultLoginPermissions);
+    IReadOnlyList<string> DefaultLoginPermissions,
+    KeyRateLimit? DefaultKeyRateLimit = null,
+    KeyRateLimit? TenantRateLimit = null);
 
 /// <summary>A tenant.</summary>
 /// <param name="Id">The tenant id.</param>
@@ -270,3 +274,61 @@ public sealed record MetricPoint(DateTimeOffset T, double? Value);
 /// <param name="LastSeen">The newest event's timestamp.</param>
 public sealed record EventNameSummary(string Name, long Count, DateTimeOffset LastSeen);
 
+
+/// <summary>One audit entry (<c>GET /v1/audit</c>): who did what to what, from where, and its place in the chain.
+/// </summary>
+/// <param name="Id">The entry's id, <c>aud_…</c>.</param>
+/// <param name="Time">When it happened; for aggregated kinds, the start of the minute it counts.</param>
+/// <param name="TenantId">The tenant; null in the hub's own chain.</param>
+/// <param name="Actor">A user id, <c>system</c> or <c>anonymous</c>.</param>
+/// <param name="ActorKeyId">The key the actor used, if any.</param>
+/// <param name="Action">What happened, e.g. <c>key.revoked</c> or <c>auth.login_failed</c>.</param>
+/// <param name="Target">What it happened to: a key, user or tenant id, or a permission name.</param>
+/// <param name="ClientAddress">The client's address.</param>
+/// <param name="UserAgent">The client's user agent.</param>
+/// <param name="RequestId">The request's id, as problems carry it.</param>
+/// <param name="Outcome"><c>success</c>, <c>failure</c> or <c>denied</c>.</param>
+/// <param name="Count">How many occurrences the entry stands for (more than 1 only for aggregated kinds).</param>
+/// <param name="Detail">A short note, e.g. <c>role: member -> viewer</c>.</param>
+/// <param name="Seq">The entry's position in its chain.</param>
+/// <param name="PreviousHash">The hash of the entry before it.</param>
+/// <param name="Hash">The entry's own hash (an HMAC the hub alone can compute).</param>
+/// <param name="ContinuesFrom">On a retention checkpoint, the hash of the last entry removed.</param>
+public sealed record AuditEntry(
+    string Id,
+    DateTimeOffset Time,
+    string? TenantId,
+    string Actor,
+    string? ActorKeyId,
+    string Action,
+    string? Target,
+    string? ClientAddress,
+    string? UserAgent,
+    string? RequestId,
+    string Outcome,
+    long Count,
+    string? Detail,
+    long Seq,
+    string PreviousHash,
+    string Hash,
+    string? ContinuesFrom);
+
+/// <summary>Filters for <see cref="LyzerHubClient.ListAuditAsync"/>; every one is optional.</summary>
+/// <param name="From">Entries at or after this time.</param>
+/// <param name="To">Entries before this time.</param>
+/// <param name="Action">Only this action, e.g. <c>key.revoked</c>.</param>
+/// <param name="Actor">Only entries by this user id or key id.</param>
+/// <param name="Target">Only entries about this key, user or tenant id (or permission).</param>
+public sealed record AuditFilter(
+    DateTimeOffset? From = null,
+    DateTimeOffset? To = null,
+    string? Action = null,
+    string? Actor = null,
+    string? Target = null);
+
+/// <summary>The answer to <c>GET /v1/audit/verify</c>.</summary>
+/// <param name="Ok">Whether every entry checks out.</param>
+/// <param name="Entries">How many entries the chain holds.</param>
+/// <param name="FirstBad">The first entry that was changed, moved or follows a gap; null when none.</param>
+/// <param name="Head">The newest entry's hash: keep it outside the hub to notice a chain cut short later.</param>
+public sealed record AuditVerification(bool Ok, long Entries, string? FirstBad, string Head);

@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using LyzerHub.Console.Tests.TestSupport;
 using LyzerHub.Server.Tests.TestSupport;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 
 namespace LyzerHub.Console.Tests;
@@ -142,6 +143,7 @@ public sealed class ConsoleTests
         var navigation = await page.GetByRole(AriaRole.Navigation).InnerTextAsync();
         var team = await page.GotoAsync("/team");
         var offboard = await page.GotoAsync("/team/usr_0000000000000000/offboard");
+        var audit = await page.GotoAsync("/audit");
         await ConsoleBrowser.ScreenshotAsync(page, "viewer-team-refused");
 
         Assert.Contains("Keys", navigation, StringComparison.Ordinal);
@@ -149,6 +151,8 @@ public sealed class ConsoleTests
         Assert.Equal(403, team!.Status);
         Assert.Contains("/denied", team.Url, StringComparison.Ordinal);
         Assert.Equal(403, offboard!.Status);
+        Assert.DoesNotContain("Audit", navigation, StringComparison.Ordinal);
+        Assert.Equal(403, audit!.Status);
     }
 
     [SkippableFact]
@@ -488,6 +492,82 @@ public sealed class ConsoleTests
         Assert.Contains("carol is now viewer", notice, StringComparison.Ordinal);
         Assert.Equal("viewer", role);
         Assert.Equal(HttpStatusCode.Forbidden, write.StatusCode);
+    }
+
+    [SkippableFact]
+    public async Task Audit_ChangesMadeInPages_ListedFilteredAndChainVerifiedThenBroken()
+    {
+        ConsoleBrowser.SkipUnlessChromium();
+        await using var hub = await HubHost.StartAsync();
+        await using var browser = await ConsoleBrowser.LaunchAsync(hub);
+        var page = await browser.NewPageAsync();
+        await ConsoleBrowser.SignInAsync(page, "admin", HubHost.AdminPassword);
+        var adminId = (string)(await hub.Client(await hub.LoginKeyAsync())
+            .GetFromJsonAsync<JsonObject>("/v1/auth/whoami"))!["user"]!["id"]!;
+        await page.GotoAsync("/keys");
+        await page.GetByLabel("Name").FillAsync("audited");
+        await page.GetByLabel("read:metrics").CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create key" }).ClickAsync();
+        await page.GotoAsync("/keys");
+        await page.GetByRole(AriaRole.Link, new() { Name = "Revoke audited" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Revoke key" }).ClickAsync();
+
+        await page.GotoAsync("/");
+        var recent = await page.Locator("#recent-audit td[data-label=Action]").AllInnerTextsAsync();
+        await page.GetByRole(AriaRole.Navigation).GetByRole(AriaRole.Link, new() { Name = "Audit" }).ClickAsync();
+        var status = await page.Locator("#chain-status").InnerTextAsync();
+        var actions = await page.Locator("#audit-table td[data-label=Action]").AllInnerTextsAsync();
+        var actors = await page.Locator("#audit-table td[data-label=Actor]").AllInnerTextsAsync();
+        await ConsoleBrowser.ScreenshotAsync(page, "audit");
+        await page.GetByLabel("Action").SelectOptionAsync("key.revoked");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Filter" }).ClickAsync();
+        var filtered = await page.Locator("#audit-table td[data-label=Action]").AllInnerTextsAsync();
+        await TamperAsync(hub, "UPDATE audit_entries SET actor = 'someone-else' WHERE action = 'key.created'");
+        await page.ReloadAsync();
+        var broken = await page.Locator("#chain-status").InnerTextAsync();
+
+        Assert.Equal(["key.revoked", "key.created"], recent.Take(2));
+        Assert.Contains("auth.login", recent);
+        Assert.Contains("Chain verified", status, StringComparison.Ordinal);
+        Assert.Equal(["key.revoked", "key.created"], actions.Take(2));
+        Assert.StartsWith(adminId, actors[0], StringComparison.Ordinal);
+        Assert.Equal(["key.revoked"], filtered);
+        Assert.Contains("Chain broken", broken, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public async Task Audit_SignInsInConsole_RecordedLikeApiLogins()
+    {
+        ConsoleBrowser.SkipUnlessChromium();
+        await using var hub = await HubHost.StartAsync();
+        await using var browser = await ConsoleBrowser.LaunchAsync(hub);
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync("/signin");
+        await page.GetByLabel("Username").FillAsync("admin");
+        await page.GetByLabel("Password").FillAsync("not-the-password");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+
+        await ConsoleBrowser.SignInAsync(page, "admin", HubHost.AdminPassword);
+        var reader = hub.Client(await hub.LoginKeyAsync(extra: new { permissions = new[] { "read:audit" } }));
+        var logins = await reader.GetFromJsonAsync<JsonObject>("/v1/audit?action=auth.login");
+        // Failed logins are counted in memory and written in batches; flush now rather than wait for the timer.
+        await hub.Services.GetRequiredService<LyzerHub.Server.Audit.AuditFlusher>().FlushAsync(CancellationToken.None);
+        var failed = (await reader.GetFromJsonAsync<JsonObject>("/v1/audit?action=auth.login_failed"))!["data"]!
+            .AsArray();
+
+        var entries = logins!["data"]!.AsArray();
+        Assert.Contains(entries, e => (string?)e!["detail"] == "console session");
+        Assert.Equal(1, (long)Assert.Single(failed)!["count"]!);
+    }
+
+    private static async Task TamperAsync(HubHost hub, string sql)
+    {
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection(
+            $"Data Source={Path.Combine(hub.DataDir, "control.db")};Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        Assert.True(await command.ExecuteNonQueryAsync() > 0);
     }
 
     /// <summary>The keys page for the README (docs/console-keys.png) when LYZER_DOCS_SCREENSHOTS=1.</summary>

@@ -1,6 +1,8 @@
+using LyzerHub.Server.Audit;
 using LyzerHub.Server.Hosting;
 using LyzerHub.Server.Keys;
 using LyzerHub.Server.Problems;
+using LyzerHub.Server.RateLimits;
 using LyzerHub.Server.Storage;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -12,14 +14,14 @@ public static partial class AuthEndpoints
     public static IEndpointRouteBuilder MapAuth(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/v1/auth").WithTags("Auth");
-        group.MapPost("/key", LoginAsync).AllowAnonymous()
+        group.MapPost("/key", LoginAsync).AllowAnonymous().RequireAddressRateLimit(evenWithKey: true)
             .Accepts<LoginRequest>("application/json")
             .Produces<LoginResponse>()
             .WithSummary("Log in with username and password and get a key");
         group.MapGet("/whoami", Whoami).RequireAuthorization()
             .WithSummary("Describe the calling key, its user and tenant");
         // No Accepts<> here: a body that is not JSON must be a 400 (PRODUCT.md §4.2), not a routing 415.
-        group.MapPost("/revoke", RevokeAsync).AllowAnonymous()
+        group.MapPost("/revoke", RevokeAsync).AllowAnonymous().RequireAddressRateLimit(evenWithKey: false)
             .WithSummary("Revoke the key in the body, or the bearer key");
         return app;
     }
@@ -29,6 +31,7 @@ public static partial class AuthEndpoints
         IControlStore store,
         PasswordLogin login,
         KeyService keys,
+        AuditRecorder audit,
         ILoggerFactory loggers,
         CancellationToken cancellationToken)
     {
@@ -54,6 +57,7 @@ public static partial class AuthEndpoints
         {
             case PasswordLoginOutcome.Throttled:
                 Log.LoginThrottled(logger);
+                audit.RecordLoginThrottled(context);
                 var seconds = check.RetryAfterSeconds;
                 context.Response.Headers.RetryAfter =
                     seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -63,6 +67,8 @@ public static partial class AuthEndpoints
                 return HubProblems.Overloaded(context, "Too many logins are being checked; retry shortly.", 1);
             case PasswordLoginOutcome.Failed:
                 Log.LoginFailed(logger);
+                // In memory like the throttle, so an unknown user's answer still takes a wrong password's time.
+                audit.RecordLoginFailed(context, check.User?.TenantId, check.User?.Id);
                 context.Response.Headers.WWWAuthenticate = $"Bearer realm=\"{KeyAuthenticationHandler.Realm}\"";
                 return HubProblems.Create(context, StatusCodes.Status401Unauthorized, ProblemCodes.InvalidCredentials,
                     "The username or the password is wrong.");
@@ -99,7 +105,7 @@ public static partial class AuthEndpoints
         }
 
         var issued = await keys.IssueAsync(user, "login", permissions, TimeSpan.FromSeconds(lifetime),
-            isLoginKey: true, cancellationToken);
+            isLoginKey: true, AuditActor.FromRequest(context), cancellationToken);
         Log.LoginSucceeded(logger, user.Id, issued.Record.Id);
 
         context.Response.Headers.CacheControl = "no-store";
@@ -142,7 +148,7 @@ public static partial class AuthEndpoints
         }
 
         // The same answer whether or not the key existed, so this endpoint cannot be used to test keys.
-        await keys.RevokeBySecretAsync(presented, cancellationToken);
+        await keys.RevokeBySecretAsync(presented, AuditActor.FromRequest(context), cancellationToken);
         return TypedResults.Ok(new RevokeResponse(true));
     }
 

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Text.Encodings.Web;
 using LyzerHub.Server.Keys;
 using LyzerHub.Server.Problems;
+using LyzerHub.Server.RateLimits;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 
@@ -16,7 +17,8 @@ public sealed partial class KeyAuthenticationHandler(
     ILoggerFactory loggerFactory,
     UrlEncoder encoder,
     KeyService keys,
-    KeyUsageRecorder usage)
+    KeyUsageRecorder usage,
+    HubRateLimiter limiter)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
     public const string SchemeName = "LyzerKey";
@@ -34,7 +36,20 @@ public sealed partial class KeyAuthenticationHandler(
         if (header.Count != 1 || !value.StartsWith(BearerPrefix, StringComparison.OrdinalIgnoreCase))
             return AuthenticateResult.Fail("invalid key");
 
-        var grant = await keys.FindActiveAsync(value.AsMemory(BearerPrefix.Length).Trim(), Context.RequestAborted);
+        var presented = value.AsMemory(BearerPrefix.Length).Trim();
+        if (!keys.TryFindWithoutStore(presented.Span, out var grant))
+        {
+            // Only a cache miss costs a store read; an address that has spent its failed-authentication budget gets
+            // none, and the rate limiter then answers 429 (PRODUCT.md §4.8).
+            if (await limiter.IsFailedAuthenticationExhaustedAsync(Context))
+            {
+                RateLimits.Log.KeyLookupSkipped(Logger);
+                return AuthenticateResult.Fail("invalid key");
+            }
+
+            grant = await keys.FindActiveAsync(presented, Context.RequestAborted);
+        }
+
         if (grant is null)
         {
             Log.KeyRejected(Logger);

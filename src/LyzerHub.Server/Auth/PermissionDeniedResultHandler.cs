@@ -1,3 +1,4 @@
+using LyzerHub.Server.Audit;
 using LyzerHub.Server.Problems;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Infrastructure;
@@ -10,8 +11,8 @@ namespace LyzerHub.Server.Auth;
 /// problem and in <c>WWW-Authenticate</c> (RFC 6750 <c>insufficient_scope</c>). Challenges (no or bad key) are
 /// left to the authentication handler.
 /// </summary>
-public sealed partial class PermissionDeniedResultHandler(ILogger<PermissionDeniedResultHandler> logger)
-    : IAuthorizationMiddlewareResultHandler
+public sealed partial class PermissionDeniedResultHandler(
+    AuditRecorder audit, ILogger<PermissionDeniedResultHandler> logger) : IAuthorizationMiddlewareResultHandler
 {
     private readonly AuthorizationMiddlewareResultHandler _default = new();
 
@@ -30,6 +31,8 @@ public sealed partial class PermissionDeniedResultHandler(ILogger<PermissionDeni
             .SelectMany(r => r.AllowedValues ?? [])
             .FirstOrDefault() ?? "unknown";
         Log.PermissionDenied(logger, context.User.FindFirst(HubClaims.KeyId)?.Value, permission);
+        // Counted in memory and written in batches: a denial flood costs no store write per request.
+        audit.RecordPermissionDenied(context, permission);
 
         context.Response.Headers.WWWAuthenticate =
             $"Bearer realm=\"{KeyAuthenticationHandler.Realm}\", error=\"insufficient_scope\", scope=\"{permission}\"";

@@ -68,6 +68,7 @@ public static class ConsoleServiceCollectionExtensions
             options.Conventions.AllowAnonymousToPage("/SignIn");
             options.Conventions.AuthorizePage("/Team", ConsoleAuth.ManageUsers);
             options.Conventions.AuthorizePage("/Offboard", ConsoleAuth.ManageUsers);
+            options.Conventions.AuthorizePage("/Audit", ConsoleAuth.ReadAudit);
         })
             // Named, not found through the entry assembly: under a test host that is the test runner.
             .AddApplicationPart(typeof(ConsoleAuth).Assembly);

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using LyzerHub.Server.Audit;
 using LyzerHub.Server.Auth;
 using LyzerHub.Server.Storage;
 using Microsoft.AspNetCore.Authentication;
@@ -18,7 +19,15 @@ public sealed partial class ConsoleSessionStore(
 {
     public Task<string> StoreAsync(AuthenticationTicket ticket) => StoreAsync(ticket, CancellationToken.None);
 
-    public async Task<string> StoreAsync(AuthenticationTicket ticket, CancellationToken cancellationToken)
+    public Task<string> StoreAsync(AuthenticationTicket ticket, CancellationToken cancellationToken) =>
+        StoreAsync(ticket, null, cancellationToken);
+
+    /// <summary>
+    /// Starts a session with its <c>auth.login</c> audit entry (actor and target the user, from the signing-in
+    /// request's address), written in the same transaction. The cookie handler calls this overload.
+    /// </summary>
+    public async Task<string> StoreAsync(
+        AuthenticationTicket ticket, HttpContext? httpContext, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         // Sign-ins are rare next to requests: a good moment to clear sessions nobody will present again.
@@ -27,8 +36,12 @@ public sealed partial class ConsoleSessionStore(
         var id = WebEncoders.Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
         var userId = ticket.Principal.FindFirst(HubClaims.UserId)?.Value
             ?? throw new InvalidOperationException("A console ticket must name its user.");
-        await store.InsertConsoleSessionAsync(new ConsoleSession(Hash(id), userId, now, ExpiresAt(ticket, now),
-            TicketSerializer.Default.Serialize(ticket)), cancellationToken);
+        var tenantId = ticket.Principal.FindFirst(HubClaims.TenantId)?.Value;
+        var actor = (httpContext is null ? AuditActor.System : AuditActor.FromRequest(httpContext)).As(userId);
+        var session = new ConsoleSession(Hash(id), userId, now, ExpiresAt(ticket, now),
+            TicketSerializer.Default.Serialize(ticket));
+        await store.InsertConsoleSessionAsync(session,
+            actor.Draft(now, tenantId, AuditActions.Login, userId, detail: "console session"), cancellationToken);
         Log.SessionStarted(logger, userId);
         return id;
     }

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -6,10 +5,8 @@ using LyzerHub.Server.Auth;
 using LyzerHub.Server.Hosting;
 using LyzerHub.Server.Problems;
 using LyzerHub.Server.Storage;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.Extensions.Options;
 
 namespace LyzerHub.Server.Events;
 
@@ -20,7 +17,6 @@ namespace LyzerHub.Server.Events;
 /// </summary>
 public static class EventsReadEndpoints
 {
-    public const string NdjsonMediaType = "application/x-ndjson";
     private const int MaxNameLength = 200;
 
     public static IEndpointRouteBuilder MapEventsRead(this IEndpointRouteBuilder app)
@@ -32,7 +28,7 @@ public static class EventsReadEndpoints
         return app;
     }
 
-    internal static async Task<Results<Ok<ListResponse<EventRecord>>, NdjsonEventsResult, ProblemHttpResult>>
+    internal static async Task<Results<Ok<ListResponse<EventRecord>>, NdjsonResult<StoredEvent, EventRecord>, ProblemHttpResult>>
         ListAsync(HttpContext context, [FromServices] IEventStore store, [FromServices] ILoggerFactory loggers)
     {
         var logger = loggers.CreateLogger(typeof(EventsReadEndpoints));
@@ -44,11 +40,12 @@ public static class EventsReadEndpoints
         }
 
         // Limit and cursor page the JSON list; an export is every matching event, so it takes only the filters.
-        if (WantsNdjson(context.Request))
+        if (Ndjson.IsAccepted(context.Request))
         {
             Log.EventExportStarted(logger, tenantId);
-            return new NdjsonEventsResult(
-                store.ListEventsAsync(tenantId, query with { After = null, Limit = null }, context.RequestAborted));
+            return new NdjsonResult<StoredEvent, EventRecord>(
+                store.ListEventsAsync(tenantId, query with { After = null, Limit = null }, context.RequestAborted),
+                EventRecord.From);
         }
 
         // One more than the page tells whether another page exists without a count query.
@@ -115,11 +112,6 @@ public static class EventsReadEndpoints
         value = parsed;
         return true;
     }
-
-    private static bool WantsNdjson(HttpRequest request) =>
-        request.GetTypedHeaders().Accept.Any(accept => accept.Quality is not 0
-            && (accept.MediaType.Equals(NdjsonMediaType, StringComparison.OrdinalIgnoreCase)
-                || accept.MediaType.Equals("application/ndjson", StringComparison.OrdinalIgnoreCase)));
 }
 
 /// <summary>One event as <c>GET /v1/events</c> answers it; <see cref="Properties"/> is its JSON object.</summary>
@@ -154,45 +146,5 @@ public sealed class RawJsonObjectConverter : JsonConverter<string>
     {
         ArgumentNullException.ThrowIfNull(writer);
         writer.WriteRawValue(value, skipInputValidation: true);
-    }
-}
-
-/// <summary>
-/// Streams events as NDJSON, one object per line, flushing as it goes: memory stays at one chunk of rows whatever
-/// the export's size. A failure after the first line can only cut the stream short (the status is already sent);
-/// the client sees a body that does not end in a newline.
-/// </summary>
-public sealed class NdjsonEventsResult(IAsyncEnumerable<StoredEvent> events) : IResult
-{
-    // Small enough that a slow export shows progress, large enough that flushes do not dominate.
-    private const int FlushEvery = 256;
-
-    public async Task ExecuteAsync(HttpContext httpContext)
-    {
-        ArgumentNullException.ThrowIfNull(httpContext);
-        var response = httpContext.Response;
-        var options = httpContext.RequestServices
-            .GetRequiredService<IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
-        response.StatusCode = StatusCodes.Status200OK;
-        response.ContentType = EventsReadEndpoints.NdjsonMediaType + "; charset=utf-8";
-        httpContext.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
-
-        var body = response.BodyWriter;
-        await using var writer = new Utf8JsonWriter(body);
-        var pending = 0;
-        await foreach (var e in events)
-        {
-            JsonSerializer.Serialize(writer, EventRecord.From(e), options);
-            writer.Flush();
-            writer.Reset();
-            body.Write("\n"u8);
-            if (++pending == FlushEvery)
-            {
-                pending = 0;
-                await body.FlushAsync(httpContext.RequestAborted);
-            }
-        }
-
-        await body.FlushAsync(httpContext.RequestAborted);
     }
 }

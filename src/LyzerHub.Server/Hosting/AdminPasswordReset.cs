@@ -1,3 +1,4 @@
+using LyzerHub.Server.Audit;
 using LyzerHub.Server.Storage.Sqlite;
 using LyzerHub.Server.Tenants;
 using Microsoft.Extensions.Options;
@@ -30,7 +31,8 @@ public static class AdminPasswordReset
             return 1;
         }
 
-        var store = new SqliteControlStore(Options.Create(options));
+        var store = new SqliteControlStore(Options.Create(options),
+            AuditChainKey.LoadOrCreate(options.DataDirFullPath));
         await store.InitializeAsync(CancellationToken.None);
         var admin = await store.FindOperatorAsync(CancellationToken.None);
         if (admin is null)
@@ -44,15 +46,15 @@ public static class AdminPasswordReset
         var password = Passwords.Generate();
         var hash = await hasher.HashAsync(password, CancellationToken.None)
             ?? throw new InvalidOperationException("No hashing slot in an otherwise idle process.");
-        await store.SetPasswordHashAsync(admin.Id, hash, CancellationToken.None);
-        var revoked = await store.RevokeUserKeysAsync(admin.Id, TimeProvider.System.GetUtcNow(),
-            CancellationToken.None);
-        var sessions = await store.DeleteUserConsoleSessionsAsync(admin.Id, CancellationToken.None);
+        var now = TimeProvider.System.GetUtcNow();
+        var revoked = await store.ResetPasswordAsync(admin.Id, hash, now,
+            AuditActor.System.Draft(now, admin.TenantId, AuditActions.PasswordChanged, admin.Id,
+                detail: "reset-admin-password; every key of the user revoked"), CancellationToken.None);
 
         await output.WriteLineAsync(
             $"New password for '{admin.Username}': {password}{Environment.NewLine}" +
-            $"It is shown only this once. {revoked} key(s) of '{admin.Username}' were revoked and " +
-            $"{sessions} console session(s) ended.");
+            $"It is shown only this once. {revoked} key(s) of '{admin.Username}' were revoked and their " +
+            "console sessions ended.");
         return 0;
     }
 }

@@ -1,11 +1,13 @@
 using System.Net;
 using System.Text.Json;
+using LyzerHub.Server.Audit;
 using LyzerHub.Server.Auth;
 using LyzerHub.Server.Console;
 using LyzerHub.Server.Events;
 using LyzerHub.Server.Keys;
 using LyzerHub.Server.Metrics;
 using LyzerHub.Server.Problems;
+using LyzerHub.Server.RateLimits;
 using LyzerHub.Server.Storage;
 using LyzerHub.Server.Storage.DuckDb;
 using LyzerHub.Server.Storage.Sqlite;
@@ -83,10 +85,12 @@ public static class HubApp
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();
 
+        builder.Services.AddAudit(builder.Configuration);
         builder.Services.AddSingleton<IControlStore, SqliteControlStore>();
         builder.Services.AddDuckDbEventStore();
         builder.Services.AddHubAuth();
         builder.Services.AddKeys(builder.Configuration);
+        builder.Services.AddRateLimits(builder.Configuration);
         builder.Services.AddSingleton<TenantService>();
         builder.Services.AddSingleton<HubBootstrapper>();
         builder.Services.AddEvents();
@@ -103,6 +107,7 @@ public static class HubApp
         app.UseKeyInQueryRefusal();
         app.UseConsoleSecurityHeaders();
         app.UseAuthentication();
+        app.UseRateLimits();
         app.UseAuthorization();
 
         app.MapOpenApi();
@@ -114,6 +119,7 @@ public static class HubApp
         app.MapEvents();
         app.MapMetrics();
         app.MapUsers();
+        app.MapAudit();
         app.MapConsole();
         return app;
     }
@@ -153,6 +159,8 @@ public static class HubApp
         var failure = context.Features.Get<IExceptionHandlerFeature>();
         context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(HubApp).FullName!)
             .UnhandledRequestFailure(failure?.Error);
+        // The exception handler cleared the response, rate-limit fields included; a key's answer keeps them.
+        await context.RequestServices.GetRequiredService<HubRateLimiter>().RewriteFieldsAsync(context);
         await HubProblems.Create(context, StatusCodes.Status500InternalServerError, ProblemCodes.InternalError,
             "The hub failed to handle the request.").ExecuteAsync(context);
     }

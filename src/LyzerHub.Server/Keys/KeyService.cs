@@ -1,3 +1,4 @@
+using LyzerHub.Server.Audit;
 using LyzerHub.Server.Auth;
 using LyzerHub.Server.Storage;
 
@@ -19,10 +20,15 @@ public sealed class KeyService(IControlStore store, KeyCache cache, TimeProvider
         IReadOnlyList<string> permissions,
         TimeSpan? lifetime,
         bool isLoginKey,
+        AuditActor actor,
         CancellationToken cancellationToken) =>
-        IssueAsync(user, name, permissions, lifetime, isLoginKey, rateLimit: null, cancellationToken);
+        IssueAsync(user, name, permissions, lifetime, isLoginKey, rateLimit: null, actor, cancellationToken);
 
-    /// <summary>Issues a key with its own rate limit (null: the tenant's default applies).</summary>
+    /// <summary>
+    /// Issues a key with its own rate limit (null: the tenant's default applies). A login key is recorded as
+    /// <c>auth.login</c> by its user, targeting the new key; any other as <c>key.created</c> by
+    /// <paramref name="actor"/>. Either entry is written in the key's own transaction.
+    /// </summary>
     public async Task<IssuedKey> IssueAsync(
         User user,
         string name,
@@ -30,8 +36,10 @@ public sealed class KeyService(IControlStore store, KeyCache cache, TimeProvider
         TimeSpan? lifetime,
         bool isLoginKey,
         KeyRateLimit? rateLimit,
+        AuditActor actor,
         CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(actor);
         var plain = KeyFormat.Generate();
         // Whole seconds: the record, the login answer and every later read show the very same instants.
         var now = time.GetUtcNow();
@@ -40,7 +48,10 @@ public sealed class KeyService(IControlStore store, KeyCache cache, TimeProvider
             Ids.NewKeyId(), user.TenantId, user.Id, name, KeyFormat.StartOf(plain),
             Permissions.Normalize(permissions), isLoginKey, now, now + lifetime,
             RevokedAt: null, LastUsedAt: null, RequestCount: 0, rateLimit);
-        await store.InsertKeyAsync(new NewKey(record, KeyFormat.Hash(plain)), cancellationToken);
+        var audit = isLoginKey
+            ? actor.As(user.Id).Draft(now, user.TenantId, AuditActions.Login, record.Id)
+            : actor.Draft(now, user.TenantId, AuditActions.KeyCreated, record.Id, detail: $"name: {name}");
+        await store.InsertKeyAsync(new NewKey(record, KeyFormat.Hash(plain)), audit, cancellationToken);
         return new IssuedKey(record, plain);
     }
 
@@ -74,13 +85,34 @@ public sealed class KeyService(IControlStore store, KeyCache cache, TimeProvider
         return IsActive(cached, now) ? cached : null;
     }
 
+    /// <summary>
+    /// Answers a key check without the store when it can: true for a cache hit (<paramref name="active"/> is the
+    /// grant, or null when it is no longer active) and for a key whose shape or checksum is wrong (null); false
+    /// when only <see cref="FindActiveAsync"/> can tell. Lets a caller decide whether a store read is affordable.
+    /// </summary>
+    public bool TryFindWithoutStore(ReadOnlySpan<char> presentedKey, out CachedGrant? active)
+    {
+        active = null;
+        if (!KeyFormat.HasKeyShape(presentedKey)) return true;
+
+        var now = time.GetUtcNow();
+        if (!cache.TryGet(KeyFormat.Hash(presentedKey), now, out var cached))
+            return !KeyFormat.IsWellFormed(presentedKey);
+
+        active = IsActive(cached, now) ? cached : null;
+        return true;
+    }
+
     /// <summary>Revokes a key of the tenant; true when it exists there (revoked now or before).</summary>
-    public async Task<bool> RevokeAsync(string tenantId, string keyId, CancellationToken cancellationToken)
+    public async Task<bool> RevokeAsync(
+        string tenantId, string keyId, AuditActor actor, CancellationToken cancellationToken)
     {
         var key = await store.GetKeyAsync(tenantId, keyId, cancellationToken);
         if (key is null) return false;
 
-        await store.RevokeKeyAsync(tenantId, keyId, time.GetUtcNow(), cancellationToken);
+        var now = time.GetUtcNow();
+        await store.RevokeKeyAsync(tenantId, keyId, now,
+            actor.Draft(now, tenantId, AuditActions.KeyRevoked, keyId), cancellationToken);
         cache.InvalidateKey(keyId);
         return true;
     }
@@ -88,14 +120,17 @@ public sealed class KeyService(IControlStore store, KeyCache cache, TimeProvider
     /// <summary>
     /// Revokes whatever key the plain secret belongs to, in any tenant: holding a key is the right to end it.
     /// </summary>
-    public async Task RevokeBySecretAsync(string presentedKey, CancellationToken cancellationToken)
+    public async Task RevokeBySecretAsync(string presentedKey, AuditActor actor, CancellationToken cancellationToken)
     {
         if (!KeyFormat.IsWellFormed(presentedKey)) return;
 
         var grant = await store.FindKeyBySecretAsync(KeyFormat.Hash(presentedKey), cancellationToken);
         if (grant is null) return;
 
-        await store.RevokeKeyAsync(grant.Key.TenantId, grant.Key.Id, time.GetUtcNow(), cancellationToken);
+        var now = time.GetUtcNow();
+        await store.RevokeKeyAsync(grant.Key.TenantId, grant.Key.Id, now,
+            actor.Draft(now, grant.Key.TenantId, AuditActions.KeyRevoked, grant.Key.Id,
+                detail: "by possession of the secret"), cancellationToken);
         cache.InvalidateKey(grant.Key.Id);
     }
 
@@ -103,15 +138,18 @@ public sealed class KeyService(IControlStore store, KeyCache cache, TimeProvider
     /// Gives the key a new secret. The previous one keeps working for <paramref name="grace"/>, never past the
     /// key's own expiry; a grace an earlier roll left running ends now. Null when the key was revoked meanwhile.
     /// </summary>
-    public async Task<RolledKey?> RollAsync(KeyRecord key, TimeSpan grace, CancellationToken cancellationToken)
+    public async Task<RolledKey?> RollAsync(
+        KeyRecord key, TimeSpan grace, AuditActor actor, CancellationToken cancellationToken)
     {
         var plain = KeyFormat.Generate();
         var now = time.GetUtcNow();
         var graceEnd = now + grace;
         if (key.ExpiresAt is { } expiresAt && expiresAt < graceEnd) graceEnd = expiresAt < now ? now : expiresAt;
 
+        var audit = actor.Draft(now, key.TenantId, AuditActions.KeyRolled, key.Id,
+            detail: $"previous secret valid until {graceEnd:O}");
         var rolled = await store.RollKeyAsync(new KeyRoll(key.TenantId, key.Id, key.UserId, KeyFormat.Hash(plain),
-            KeyFormat.StartOf(plain), now, graceEnd), cancellationToken);
+            KeyFormat.StartOf(plain), now, graceEnd), audit, cancellationToken);
         // Cached grants of the old secret carry no end yet: drop them so the next check reads valid_until.
         cache.InvalidateKey(key.Id);
         return rolled is null ? null : new RolledKey(new IssuedKey(rolled, plain), graceEnd);

@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using LyzerHub.Server.Auth;
 using LyzerHub.Server.Hosting;
 using LyzerHub.Server.Problems;
+using LyzerHub.Server.RateLimits;
 using LyzerHub.Server.Storage;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -47,13 +48,7 @@ public static class KeysEndpoints
     public const long DefaultLifetimeSeconds = KeyRules.DefaultLifetimeSeconds;
 
     /// <summary>Longest window a key's own rate limit may use, so "per second" comparisons stay meaningful.</summary>
-    public const int MaxRateLimitWindowSeconds = 24 * 3600;
-
-    /// <summary>
-    /// The tenant default a key's own limit may not exceed (PRODUCT.md §4.8). Known gap: tenant policy has no
-    /// rate-limit fields yet; when the rate-limit work adds them, compare with the tenant's value instead.
-    /// </summary>
-    public static readonly KeyRateLimit TenantDefaultRateLimit = new(6000, 60);
+    public const int MaxRateLimitWindowSeconds = RateLimitOptions.MaxWindowSeconds;
 
     public static IEndpointRouteBuilder MapKeys(this IEndpointRouteBuilder app)
     {
@@ -106,12 +101,13 @@ public static class KeysEndpoints
         var key = await FindVisibleAsync(id, context, store, cancellationToken);
         if (key is null) return HubProblems.NotFound(context, "key");
 
-        await keys.RevokeAsync(key.TenantId, key.Id, cancellationToken);
+        await keys.RevokeAsync(key.TenantId, key.Id, Audit.AuditActor.FromRequest(context), cancellationToken);
         return TypedResults.NoContent();
     }
 
     internal static async Task<Results<Created<KeyResponse>, ProblemHttpResult>> CreateAsync(
-        HttpContext context, KeyService keys, ILoggerFactory loggers, CancellationToken cancellationToken)
+        HttpContext context, KeyService keys, RateLimitDefaults limits, ILoggerFactory loggers,
+        CancellationToken cancellationToken)
     {
         var caller = context.Features.GetRequiredFeature<KeyGrantFeature>().Grant;
         var logger = loggers.CreateLogger(typeof(KeysEndpoints));
@@ -132,7 +128,7 @@ public static class KeysEndpoints
         KeyRules.CheckPermissions(request.Permissions, errors);
 
         var lifetime = ReadLifetime(request.ExpiresInSeconds, policy, errors);
-        if (request.RateLimit is { } limit) CheckRateLimit(limit, errors);
+        if (request.RateLimit is { } limit) CheckRateLimit(limit, limits.DefaultKeyLimitOf(policy), errors);
         if (errors.Count > 0) return HubProblems.InvalidRequest(context, errors);
 
         // Never stronger than the caller: the effective set already reflects the caller's role now.
@@ -145,7 +141,7 @@ public static class KeysEndpoints
         }
 
         var issued = await keys.IssueAsync(caller.Grant.User, request.Name!, request.Permissions!, lifetime,
-            isLoginKey: false, request.RateLimit, cancellationToken);
+            isLoginKey: false, request.RateLimit, Audit.AuditActor.FromRequest(context), cancellationToken);
         KeysLog.KeyCreated(logger, issued.Record.Id, caller.Grant.Key.Id, caller.Grant.User.Id);
 
         context.Response.Headers.CacheControl = "no-store";
@@ -179,7 +175,8 @@ public static class KeysEndpoints
         var policy = TenantOf(context).Policy;
         if (keys.StatusOf(key, policy) != KeyStatuses.Active) return NotRollable(context, keys.StatusOf(key, policy));
 
-        var rolled = await keys.RollAsync(key, TimeSpan.FromSeconds(grace), cancellationToken);
+        var rolled = await keys.RollAsync(key, TimeSpan.FromSeconds(grace), Audit.AuditActor.FromRequest(context),
+            cancellationToken);
         if (rolled is null) return NotRollable(context, KeyStatuses.Revoked);
 
         KeysLog.KeyRolled(loggers.CreateLogger(typeof(KeysEndpoints)), key.Id, rolled.PreviousSecretValidUntil);
@@ -222,7 +219,8 @@ public static class KeysEndpoints
             _ => KeyRules.CheckLifetime(0, neverExpires: false, policy, errors),
         };
 
-    private static void CheckRateLimit(KeyRateLimit limit, List<FieldError> errors)
+    /// <summary>A key's own limit: well formed and no looser than <paramref name="tenant"/> (the default).</summary>
+    private static void CheckRateLimit(KeyRateLimit limit, KeyRateLimit tenant, List<FieldError> errors)
     {
         if (limit.Requests < 1) errors.Add(FieldError.ForField("rate_limit.requests", "must be a positive integer"));
         if (limit.WindowSeconds is < 1 or > MaxRateLimitWindowSeconds)
@@ -232,7 +230,6 @@ public static class KeysEndpoints
         }
 
         // requests/window <= default requests/default window, cross-multiplied so no rounding creeps in.
-        var tenant = TenantDefaultRateLimit;
         if (limit is { Requests: > 0, WindowSeconds: > 0 }
             && (long)limit.Requests * tenant.WindowSeconds > (long)tenant.Requests * limit.WindowSeconds)
         {
@@ -243,6 +240,8 @@ public static class KeysEndpoints
 
     private static ProblemHttpResult MissingPermission(HttpContext context, string permission, string detail)
     {
+        // Refused inside the handler rather than by a policy: audited like the policies' denials.
+        context.RequestServices.GetRequiredService<Audit.AuditRecorder>().RecordPermissionDenied(context, permission);
         context.Response.Headers.WWWAuthenticate =
             $"Bearer realm=\"{KeyAuthenticationHandler.Realm}\", error=\"insufficient_scope\", " +
             $"scope=\"{permission}\"";

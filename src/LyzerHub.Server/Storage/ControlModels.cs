@@ -2,12 +2,18 @@ using LyzerHub.Server.Keys;
 
 namespace LyzerHub.Server.Storage;
 
-/// <summary>A tenant's key policy (PRODUCT.md §3).</summary>
+/// <summary>
+/// A tenant's key policy (PRODUCT.md §3) and rate limits (§4.8). A null limit follows the hub's configured default
+/// (<c>Hub:RateLimits</c>), so changing that default reaches every tenant that never set its own; policies stored
+/// before the limits existed read back with both null.
+/// </summary>
 public sealed record TenantPolicy(
     long MaxKeyLifetimeSeconds,
     bool AllowNonExpiringKeys,
     long LoginKeyLifetimeSeconds,
-    IReadOnlyList<string> DefaultLoginPermissions)
+    IReadOnlyList<string> DefaultLoginPermissions,
+    KeyRateLimit? DefaultKeyRateLimit = null,
+    KeyRateLimit? TenantRateLimit = null)
 {
     public static TenantPolicy Default { get; } = new(
         MaxKeyLifetimeSeconds: 90L * 24 * 3600,
@@ -50,7 +56,9 @@ public sealed record KeyRecord(
     long RequestCount,
     KeyRateLimit? RateLimit = null);
 
-/// <summary>A key's own rate limit: at most <c>Requests</c> per <c>WindowSeconds</c> (PRODUCT.md §4.8).</summary>
+/// <summary>
+/// At most <c>Requests</c> per <c>WindowSeconds</c> (PRODUCT.md §4.8): a key's own limit, or one of a tenant's.
+/// </summary>
 public sealed record KeyRateLimit(int Requests, int WindowSeconds);
 
 /// <summary>

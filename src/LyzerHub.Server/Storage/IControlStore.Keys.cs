@@ -1,3 +1,4 @@
+using LyzerHub.Server.Audit;
 using LyzerHub.Server.Keys;
 
 namespace LyzerHub.Server.Storage;
@@ -10,7 +11,7 @@ public partial interface IControlStore
     /// <see cref="KeyRoll.At"/>, and the key's <c>start</c> becomes the new secret's. Null, with nothing changed,
     /// when the tenant has no such key owned by that user or the key is revoked.
     /// </summary>
-    Task<KeyRecord?> RollKeyAsync(KeyRoll roll, CancellationToken cancellationToken);
+    Task<KeyRecord?> RollKeyAsync(KeyRoll roll, AuditDraft audit, CancellationToken cancellationToken);
 
     /// <summary>
     /// Adds request counts and moves <c>last_used_at</c> forward (never back) for each key, in one transaction.

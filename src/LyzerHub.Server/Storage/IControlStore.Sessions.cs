@@ -13,7 +13,9 @@ public sealed record ConsoleSession(
 /// </summary>
 public partial interface IControlStore
 {
-    Task InsertConsoleSessionAsync(ConsoleSession session, CancellationToken cancellationToken);
+    /// <summary>Stores a new session and its <c>auth.login</c> entry, in one transaction.</summary>
+    Task InsertConsoleSessionAsync(
+        ConsoleSession session, Audit.AuditDraft audit, CancellationToken cancellationToken);
 
     /// <summary>The session, or null when there is none or it ended before <paramref name="now"/>.</summary>
     Task<ConsoleSession?> GetConsoleSessionAsync(

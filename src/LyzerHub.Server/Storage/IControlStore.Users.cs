@@ -1,3 +1,5 @@
+using LyzerHub.Server.Audit;
+
 namespace LyzerHub.Server.Storage;
 
 /// <summary>How a change to a user (role change, offboarding) ended in the store.</summary>
@@ -34,14 +36,19 @@ public partial interface IControlStore
     Task<Page<User>> ListUsersAsync(string tenantId, int limit, string? cursor, CancellationToken cancellationToken);
 
     /// <summary>Stores a new user; false when the username is taken anywhere in the hub (case-insensitively).</summary>
-    Task<bool> CreateUserAsync(User user, CancellationToken cancellationToken);
+    Task<bool> CreateUserAsync(User user, AuditDraft audit, CancellationToken cancellationToken);
 
     /// <summary>
     /// Sets the user's role, provided it is still <paramref name="expectedRole"/>, the user is active, and the
     /// change does not leave the tenant without an active owner.
     /// </summary>
     Task<UserChangeOutcome> ChangeUserRoleAsync(
-        string tenantId, string userId, string expectedRole, string newRole, CancellationToken cancellationToken);
+        string tenantId,
+        string userId,
+        string expectedRole,
+        string newRole,
+        AuditDraft audit,
+        CancellationToken cancellationToken);
 
     /// <summary>
     /// Marks the user offboarded and revokes every key they hold, in one transaction, provided their role is still
@@ -49,7 +56,12 @@ public partial interface IControlStore
     /// user changes nothing and succeeds (revoking whatever key might still be active).
     /// </summary>
     Task<OffboardResult> OffboardUserAsync(
-        string tenantId, string userId, string expectedRole, DateTimeOffset at, CancellationToken cancellationToken);
+        string tenantId,
+        string userId,
+        string expectedRole,
+        DateTimeOffset at,
+        AuditDraft audit,
+        CancellationToken cancellationToken);
 
     /// <summary>
     /// Stores an active user's new password hash and revokes their login keys except <paramref name="keepKeyId"/>,
@@ -61,13 +73,18 @@ public partial interface IControlStore
         string passwordHash,
         string keepKeyId,
         DateTimeOffset at,
+        AuditDraft audit,
         CancellationToken cancellationToken);
 
     /// <summary>
     /// Reads the tenant's policy and writes <c>update(policy)</c> in one transaction, so concurrent changes of
     /// different fields do not undo each other. When <paramref name="update"/> returns null nothing is written.
-    /// Returns the tenant as stored afterwards, or null when there is no such tenant.
+    /// Returns the tenant as stored afterwards, or null when there is no such tenant. The audit entry is written
+    /// only when the policy was written.
     /// </summary>
     Task<Tenant?> UpdateTenantPolicyAsync(
-        string tenantId, Func<TenantPolicy, TenantPolicy?> update, CancellationToken cancellationToken);
+        string tenantId,
+        Func<TenantPolicy, TenantPolicy?> update,
+        AuditDraft audit,
+        CancellationToken cancellationToken);
 }

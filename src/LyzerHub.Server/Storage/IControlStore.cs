@@ -1,3 +1,4 @@
+using LyzerHub.Server.Audit;
 using LyzerHub.Server.Keys;
 
 namespace LyzerHub.Server.Storage;
@@ -15,8 +16,12 @@ public partial interface IControlStore
 
     Task<bool> HasAnyTenantAsync(CancellationToken cancellationToken);
 
-    /// <summary>Creates the tenant and its first user together, or neither.</summary>
-    Task<CreateTenantOutcome> CreateTenantAsync(Tenant tenant, User owner, CancellationToken cancellationToken);
+    /// <summary>
+    /// Creates the tenant and its first user together, or neither, with their audit entries (<c>tenant.created</c>
+    /// in the hub's chain, <c>user.created</c> in the tenant's).
+    /// </summary>
+    Task<CreateTenantOutcome> CreateTenantAsync(
+        Tenant tenant, User owner, IReadOnlyList<AuditDraft> audit, CancellationToken cancellationToken);
 
     Task<Tenant?> GetTenantAsync(string tenantId, CancellationToken cancellationToken);
 
@@ -27,9 +32,14 @@ public partial interface IControlStore
 
     Task<User?> FindOperatorAsync(CancellationToken cancellationToken);
 
-    Task SetPasswordHashAsync(string userId, string passwordHash, CancellationToken cancellationToken);
+    /// <summary>
+    /// Sets a user's password hash, revokes every key they hold and ends their console sessions, in one
+    /// transaction (the operator's <c>reset-admin-password</c>); returns how many keys it revoked.
+    /// </summary>
+    Task<int> ResetPasswordAsync(
+        string userId, string passwordHash, DateTimeOffset at, AuditDraft audit, CancellationToken cancellationToken);
 
-    Task InsertKeyAsync(NewKey key, CancellationToken cancellationToken);
+    Task InsertKeyAsync(NewKey key, AuditDraft audit, CancellationToken cancellationToken);
 
     /// <summary>The key whose secret hashes to <paramref name="hash"/>, whatever its state; null when none.</summary>
     Task<KeyGrant?> FindKeyBySecretAsync(KeyHash hash, CancellationToken cancellationToken);
@@ -50,10 +60,9 @@ public partial interface IControlStore
         CancellationToken cancellationToken);
 
     /// <summary>
-    /// Revokes a key (every secret of it). True when this call revoked it, false when it already was.
+    /// Revokes a key (every secret of it). True when this call revoked it, false when it already was; the audit
+    /// entry is written only when this call revoked it, so revoking twice leaves one <c>key.revoked</c>.
     /// </summary>
-    Task<bool> RevokeKeyAsync(string tenantId, string keyId, DateTimeOffset at, CancellationToken cancellationToken);
-
-    /// <summary>Revokes every key of a user; returns how many this call revoked.</summary>
-    Task<int> RevokeUserKeysAsync(string userId, DateTimeOffset at, CancellationToken cancellationToken);
+    Task<bool> RevokeKeyAsync(
+        string tenantId, string keyId, DateTimeOffset at, AuditDraft audit, CancellationToken cancellationToken);
 }

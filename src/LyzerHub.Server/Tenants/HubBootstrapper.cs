@@ -23,7 +23,7 @@ public sealed partial class HubBootstrapper(
 
         var configured = options.Value.Bootstrap.AdminPassword;
         var result = await tenants.CreateAsync(DefaultTenantSlug, "Default", OperatorUsername,
-            configured, ownerIsOperator: true, cancellationToken);
+            configured, ownerIsOperator: true, Audit.AuditActor.System, cancellationToken);
         if (result?.Created is not { } created)
             throw new InvalidOperationException($"Bootstrap could not create the tenant: {result?.Outcome}.");
 

@@ -1,3 +1,4 @@
+using LyzerHub.Server.RateLimits;
 using LyzerHub.Server.Storage;
 
 namespace LyzerHub.Server.Tenants;
@@ -6,10 +7,11 @@ public sealed record CreateTenantRequest(string? Slug, string? Name, OwnerReques
 
 public sealed record OwnerRequest(string? Username, string? Password);
 
+/// <summary>A tenant as the API shows it; its policy's rate limits are those in force, hub defaults included.</summary>
 public sealed record TenantResponse(string Id, string Slug, string Name, DateTimeOffset CreatedAt, TenantPolicy Policy)
 {
-    public static TenantResponse From(Tenant tenant) =>
-        new(tenant.Id, tenant.Slug, tenant.Name, tenant.CreatedAt, tenant.Policy);
+    public static TenantResponse From(Tenant tenant, RateLimitDefaults limits) =>
+        new(tenant.Id, tenant.Slug, tenant.Name, tenant.CreatedAt, limits.Resolve(tenant.Policy));
 }
 
 /// <summary>

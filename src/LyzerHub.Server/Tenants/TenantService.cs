@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using LyzerHub.Server.Audit;
 using LyzerHub.Server.Auth;
 using LyzerHub.Server.Problems;
 using LyzerHub.Server.Storage;
@@ -43,7 +44,7 @@ public sealed partial class TenantService(IControlStore store, PasswordHasher ha
     /// (answer 503); otherwise the store's outcome, with the tenant when it was created.
     /// </summary>
     public async Task<(NewTenant? Created, CreateTenantOutcome Outcome)?> CreateAsync(
-        string slug, string name, string username, string? password, bool ownerIsOperator,
+        string slug, string name, string username, string? password, bool ownerIsOperator, AuditActor actor,
         CancellationToken cancellationToken)
     {
         var generated = password is null ? Passwords.Generate() : null;
@@ -54,7 +55,13 @@ public sealed partial class TenantService(IControlStore store, PasswordHasher ha
         var tenant = new Tenant(Ids.NewTenantId(), slug, name, now, TenantPolicy.Default);
         var owner = new User(Ids.NewUserId(), tenant.Id, username, Roles.Owner, UserStates.Active, hash,
             ownerIsOperator, now);
-        var outcome = await store.CreateTenantAsync(tenant, owner, cancellationToken);
+        // A tenant's creation belongs to no tenant yet: it goes to the hub's chain; its owner opens the tenant's.
+        AuditDraft[] audit =
+        [
+            actor.Draft(now, null, AuditActions.TenantCreated, tenant.Id, detail: $"slug: {slug}"),
+            actor.Draft(now, tenant.Id, AuditActions.UserCreated, owner.Id, detail: $"role: {Roles.Owner}"),
+        ];
+        var outcome = await store.CreateTenantAsync(tenant, owner, audit, cancellationToken);
         return outcome == CreateTenantOutcome.Created
             ? (new NewTenant(tenant, owner, generated), outcome)
             : (null, outcome);

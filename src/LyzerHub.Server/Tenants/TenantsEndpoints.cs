@@ -1,6 +1,7 @@
 using LyzerHub.Server.Auth;
 using LyzerHub.Server.Hosting;
 using LyzerHub.Server.Problems;
+using LyzerHub.Server.RateLimits;
 using LyzerHub.Server.Storage;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -24,7 +25,7 @@ public static class TenantsEndpoints
     }
 
     internal static async Task<Results<Created<CreatedTenantResponse>, ProblemHttpResult>> CreateAsync(
-        HttpContext context, TenantService tenants, CancellationToken cancellationToken)
+        HttpContext context, TenantService tenants, RateLimitDefaults limits, CancellationToken cancellationToken)
     {
         var (request, problem) = await RequestJson.ReadAsync<CreateTenantRequest>(context);
         if (problem is not null) return problem;
@@ -34,7 +35,8 @@ public static class TenantsEndpoints
         if (errors.Count > 0) return HubProblems.InvalidRequest(context, errors);
 
         var result = await tenants.CreateAsync(request.Slug!, request.Name ?? request.Slug!,
-            request.Owner!.Username!, request.Owner.Password, ownerIsOperator: false, cancellationToken);
+            request.Owner!.Username!, request.Owner.Password, ownerIsOperator: false,
+            Audit.AuditActor.FromRequest(context), cancellationToken);
         if (result is not var (created, outcome))
             return HubProblems.Overloaded(context, "Password hashing is saturated; retry shortly.", 1);
         if (outcome == CreateTenantOutcome.SlugTaken)
@@ -45,20 +47,21 @@ public static class TenantsEndpoints
         var (tenant, owner) = (created!.Tenant, created.Owner);
         context.Response.Headers.CacheControl = "no-store";
         return TypedResults.Created((string?)null, new CreatedTenantResponse(tenant.Id, tenant.Slug, tenant.Name,
-            tenant.CreatedAt, tenant.Policy, new OwnerResponse(owner.Id, owner.Username, owner.Role,
+            tenant.CreatedAt, limits.Resolve(tenant.Policy), new OwnerResponse(owner.Id, owner.Username, owner.Role,
                 created.GeneratedPassword)));
     }
 
     internal static async Task<Results<Ok<ListResponse<TenantResponse>>, ProblemHttpResult>> ListAsync(
-        HttpContext context, IControlStore store, CancellationToken cancellationToken)
+        HttpContext context, IControlStore store, RateLimitDefaults limits, CancellationToken cancellationToken)
     {
         if (Paging.TryRead(context, out var limit, out var cursor) is { } problem) return problem;
 
         var page = await store.ListTenantsAsync(limit, cursor, cancellationToken);
         return TypedResults.Ok(new ListResponse<TenantResponse>(
-            page.Items.Select(TenantResponse.From).ToArray(), page.NextCursor));
+            page.Items.Select(t => TenantResponse.From(t, limits)).ToArray(), page.NextCursor));
     }
 
-    internal static Ok<TenantResponse> GetOwn(HttpContext context) =>
-        TypedResults.Ok(TenantResponse.From(context.Features.GetRequiredFeature<KeyGrantFeature>().Grant.Grant.Tenant));
+    internal static Ok<TenantResponse> GetOwn(HttpContext context, RateLimitDefaults limits) =>
+        TypedResults.Ok(TenantResponse.From(
+            context.Features.GetRequiredFeature<KeyGrantFeature>().Grant.Grant.Tenant, limits));
 }

@@ -41,7 +41,7 @@ public static class PasswordEndpoints
         // expires — counting them in the login throttle would close it.
         var (outcome, revoked) = await users.ChangePasswordAsync(context.User.GetTenantId(),
             context.User.GetUserId(), context.User.GetKeyId(), request.CurrentPassword!, request.NewPassword!,
-            cancellationToken);
+            Audit.AuditActor.FromRequest(context), cancellationToken);
         return outcome switch
         {
             PasswordChangeOutcome.Changed => TypedResults.Ok(new ChangePasswordResponse(revoked)),

@@ -1,3 +1,4 @@
+using LyzerHub.Server.Audit;
 using LyzerHub.Server.Auth;
 using LyzerHub.Server.Keys;
 using LyzerHub.Server.Storage;
@@ -14,14 +15,18 @@ public enum PasswordChangeOutcome { Changed, WrongPassword, Overloaded, UserGone
 /// Changes to users and tenant policy. Each store write is followed by dropping the cached key checks it affects,
 /// so effective permissions, offboarding and policy hold from the very next request on this node.
 /// </summary>
-// Known gap: no audit entries (user.created, user.role_changed, user.offboarded, auth.password_changed,
-// tenant.policy_changed) — the audit issue must write them inside these store transactions.
+// Each change carries its audit entry into the store, which writes it in the change's own transaction.
 public sealed class UserService(
     IControlStore store, PasswordHasher hasher, KeyCache cache, TimeProvider time, ILogger<UserService> logger)
 {
     /// <summary>Creates an active user; null when no hashing slot freed up in time (answer 503).</summary>
     public async Task<CreateUserResult?> CreateAsync(
-        string tenantId, string username, string role, string? password, CancellationToken cancellationToken)
+        string tenantId,
+        string username,
+        string role,
+        string? password,
+        AuditActor actor,
+        CancellationToken cancellationToken)
     {
         var generated = password is null ? Passwords.Generate() : null;
         var hash = await hasher.HashAsync(password ?? generated!, cancellationToken);
@@ -29,15 +34,20 @@ public sealed class UserService(
 
         var user = new User(Ids.NewUserId(), tenantId, username, role, UserStates.Active, hash, IsOperator: false,
             WholeSeconds(time.GetUtcNow()));
-        if (!await store.CreateUserAsync(user, cancellationToken)) return new CreateUserResult(null, null);
+        var audit = actor.Draft(user.CreatedAt, tenantId, AuditActions.UserCreated, user.Id, detail: $"role: {role}");
+        if (!await store.CreateUserAsync(user, audit, cancellationToken)) return new CreateUserResult(null, null);
 
         Log.UserCreated(logger, user.Id, tenantId, role);
         return new CreateUserResult(user, generated);
     }
 
-    public async Task<UserChangeOutcome> ChangeRoleAsync(User user, string newRole, CancellationToken cancellationToken)
+    public async Task<UserChangeOutcome> ChangeRoleAsync(
+        User user, string newRole, AuditActor actor, CancellationToken cancellationToken)
     {
-        var outcome = await store.ChangeUserRoleAsync(user.TenantId, user.Id, user.Role, newRole, cancellationToken);
+        var audit = actor.Draft(time.GetUtcNow(), user.TenantId, AuditActions.UserRoleChanged, user.Id,
+            detail: $"role: {user.Role} -> {newRole}");
+        var outcome = await store.ChangeUserRoleAsync(user.TenantId, user.Id, user.Role, newRole, audit,
+            cancellationToken);
         if (outcome != UserChangeOutcome.Changed) return outcome;
 
         cache.InvalidateUser(user.Id);
@@ -45,10 +55,11 @@ public sealed class UserService(
         return outcome;
     }
 
-    public async Task<OffboardResult> OffboardAsync(User user, CancellationToken cancellationToken)
+    public async Task<OffboardResult> OffboardAsync(User user, AuditActor actor, CancellationToken cancellationToken)
     {
-        var result = await store.OffboardUserAsync(user.TenantId, user.Id, user.Role, time.GetUtcNow(),
-            cancellationToken);
+        var now = time.GetUtcNow();
+        var result = await store.OffboardUserAsync(user.TenantId, user.Id, user.Role, now,
+            actor.Draft(now, user.TenantId, AuditActions.UserOffboarded, user.Id), cancellationToken);
         if (result.Outcome != UserChangeOutcome.Changed) return result;
 
         cache.InvalidateUser(user.Id);
@@ -66,6 +77,7 @@ public sealed class UserService(
         string callingKeyId,
         string currentPassword,
         string newPassword,
+        AuditActor actor,
         CancellationToken cancellationToken)
     {
         var user = await store.GetUserAsync(tenantId, userId, cancellationToken);
@@ -82,8 +94,9 @@ public sealed class UserService(
         var hash = await hasher.HashAsync(newPassword, cancellationToken);
         if (hash is null) return (PasswordChangeOutcome.Overloaded, 0);
 
-        var revoked = await store.ChangePasswordAsync(tenantId, userId, hash, callingKeyId, time.GetUtcNow(),
-            cancellationToken);
+        var now = time.GetUtcNow();
+        var revoked = await store.ChangePasswordAsync(tenantId, userId, hash, callingKeyId, now,
+            actor.Draft(now, tenantId, AuditActions.PasswordChanged, userId), cancellationToken);
         if (revoked is null) return (PasswordChangeOutcome.UserGone, 0);
 
         cache.InvalidateUser(userId);
@@ -95,7 +108,7 @@ public sealed class UserService(
 
     /// <summary>Applies a policy change (see <see cref="IControlStore.UpdateTenantPolicyAsync"/>).</summary>
     public async Task<Tenant?> UpdatePolicyAsync(
-        string tenantId, string callingKeyId, Func<TenantPolicy, TenantPolicy?> update,
+        string tenantId, string callingKeyId, Func<TenantPolicy, TenantPolicy?> update, AuditActor actor,
         CancellationToken cancellationToken)
     {
         var changed = false;
@@ -104,7 +117,7 @@ public sealed class UserService(
             var updated = update(policy);
             changed = updated is not null;
             return updated;
-        }, cancellationToken);
+        }, actor.Draft(time.GetUtcNow(), tenantId, AuditActions.TenantPolicyChanged, tenantId), cancellationToken);
         if (!changed) return tenant;
 
         // Every key check of the tenant carries the policy it was made under; the next one must see this one.

@@ -27,4 +27,6 @@ public sealed record UpdateTenantPolicyRequest(
     long? MaxKeyLifetimeSeconds,
     bool? AllowNonExpiringKeys,
     long? LoginKeyLifetimeSeconds,
-    IReadOnlyList<string>? DefaultLoginPermissions);
+    IReadOnlyList<string>? DefaultLoginPermissions,
+    KeyRateLimit? DefaultKeyRateLimit = null,
+    KeyRateLimit? TenantRateLimit = null);

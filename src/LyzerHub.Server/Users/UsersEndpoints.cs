@@ -61,7 +61,7 @@ public static class UsersEndpoints
         if (RefuseGrant(context, request.Role!, currentRole: null) is { } refused) return refused;
 
         var result = await users.CreateAsync(context.User.GetTenantId(), request.Username!, request.Role!,
-            request.Password, cancellationToken);
+            request.Password, Audit.AuditActor.FromRequest(context), cancellationToken);
         if (result is null) return HubProblems.Overloaded(context, "Password hashing is saturated; retry shortly.", 1);
         if (result.User is not { } user)
             return HubProblems.Conflict(context, $"The username '{request.Username}' is taken.");
@@ -85,7 +85,7 @@ public static class UsersEndpoints
         if (user.Role == role) return TypedResults.Ok(UserResponse.From(user));
         if (user.IsOperator) return OperatorFixed(context);
 
-        return await users.ChangeRoleAsync(user, role, cancellationToken) switch
+        return await users.ChangeRoleAsync(user, role, Audit.AuditActor.FromRequest(context), cancellationToken) switch
         {
             UserChangeOutcome.Changed => TypedResults.Ok(UserResponse.From(user with { Role = role })),
             var outcome => ChangeRefused(context, outcome),
@@ -100,7 +100,7 @@ public static class UsersEndpoints
         if (!RoleRules.MayManage(CallerRole(context), user.Role)) return RoleTooLow(context, user.Role);
         if (user.IsOperator) return OperatorFixed(context);
 
-        var result = await users.OffboardAsync(user, cancellationToken);
+        var result = await users.OffboardAsync(user, Audit.AuditActor.FromRequest(context), cancellationToken);
         return result.Outcome == UserChangeOutcome.Changed
             ? TypedResults.Ok(new OffboardResponse(result.KeysRevoked))
             : ChangeRefused(context, result.Outcome);
@@ -141,6 +141,8 @@ public static class UsersEndpoints
     // The same answer as the permission policies give (PermissionDeniedResultHandler), header included.
     private static ProblemHttpResult MissingPermission(HttpContext context, string permission, string detail)
     {
+        // Refused inside the handler rather than by a policy: audited like the policies' denials.
+        context.RequestServices.GetRequiredService<Audit.AuditRecorder>().RecordPermissionDenied(context, permission);
         context.Response.Headers.WWWAuthenticate =
             $"Bearer realm=\"{KeyAuthenticationHandler.Realm}\", error=\"insufficient_scope\", scope=\"{permission}\"";
         return HubProblems.Create(context, StatusCodes.Status403Forbidden, ProblemCodes.MissingPermission,

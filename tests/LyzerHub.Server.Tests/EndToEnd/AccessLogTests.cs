@@ -43,6 +43,8 @@ public sealed class AccessLogTests(ITestOutputHelper output)
         await AssertDailyCountsNewYorkAsync(client, lines);
         await AssertBreakdownByStatusAsync(client, lines);
         await AssertSumOfBytesAndUniquesAsync(client, lines);
+        await AssertUniqueVisitorsPerDayAsync(client, lines);
+        await AssertTopTenPathsAsync(client, lines);
     }
 
     private static async Task<int> SendAllAsync(
@@ -153,6 +155,47 @@ public sealed class AccessLogTests(ITestOutputHelper output)
             .Select(g => $"{Iso(new DateTimeOffset(g.Key, TimeSpan.Zero))}={g.Sum(l => l.Bytes)}");
         Assert.Equal(perDay, Points(sum["series"]![0]!));
         Assert.Equal(lines.Select(l => l.Host).Distinct().Count(), (long)unique["series"]![0]!["total"]!);
+    }
+
+    private static async Task AssertUniqueVisitorsPerDayAsync(HttpClient client, List<AccessLogLine> lines)
+    {
+        var perDay = lines.GroupBy(l => l.Timestamp.UtcDateTime.Date).OrderBy(g => g.Key)
+            .Select(g => $"{Iso(new DateTimeOffset(g.Key, TimeSpan.Zero))}={g.Select(l => l.Host).Distinct().Count()}")
+            .ToList();
+
+        var result = await SeedFlowTests.QueryAsync(client, new
+        {
+            @event = "http_request", measure = "unique", interval = "day", timezone = "UTC",
+            from = "2015-05-17T00:00:00Z", to = "2015-05-21T00:00:00Z",
+        });
+
+        Assert.Equal(4, perDay.Count);
+        Assert.Equal(perDay, Points(result["series"]![0]!));
+    }
+
+    /// <summary>Top 10 paths by count over the whole file, ties by path (ordinal), plus the path-less series.</summary>
+    private static async Task AssertTopTenPathsAsync(HttpClient client, List<AccessLogLine> lines)
+    {
+        var expected = lines.Where(l => l.Path is not null).GroupBy(l => l.Path!, StringComparer.Ordinal)
+            .Select(g => (Path: g.Key, Count: g.Count()))
+            .OrderByDescending(g => g.Count).ThenBy(g => g.Path, StringComparer.Ordinal)
+            .Take(10)
+            .Select(g => $"{g.Path}={g.Count}")
+            .ToList();
+        var withoutPath = lines.Count(l => l.Path is null);
+        if (withoutPath > 0) expected.Add($"null={withoutPath}");
+
+        var result = await SeedFlowTests.QueryAsync(client, new
+        {
+            @event = "http_request", measure = "count", interval = "day", timezone = "UTC",
+            from = "2015-05-17T00:00:00Z", to = "2015-05-21T00:00:00Z", breakdown = "path", limit = 10,
+        });
+
+        var series = result["series"]!.AsArray();
+        Assert.Equal(expected, series.Select(s => $"{(string?)s!["key"] ?? "null"}={(long)s["total"]!}"));
+        // Each series' daily points add up to its total.
+        Assert.All(series, s => Assert.Equal((long)s!["total"]!,
+            s["points"]!.AsArray().Sum(p => (long)p!["value"]!)));
     }
 
     private static IEnumerable<string> Points(JsonNode series) =>

@@ -24,6 +24,8 @@ public sealed partial class HostingEndToEndTests
             ("/v1/tenants", "post"), ("/v1/tenants", "get"), ("/v1/tenant", "get"),
             ("/v1/events", "post"), ("/v1/metrics/query", "post"), ("/v1/metrics/events", "get"),
             ("/healthz", "get"), ("/readyz", "get"),
+            ("/v1/audit", "get"), ("/v1/audit/verify", "get"), ("/v1/audit/hub", "get"),
+            ("/v1/audit/hub/verify", "get"),
         ];
         foreach (var (path, method) in expected)
         {

@@ -411,7 +411,8 @@ public sealed class KeysEndToEndTests
         KeyRecord? stored = null;
         await hub.DisposeAsyncKeepingData(async dataDir =>
         {
-            var store = new Server.Storage.Sqlite.SqliteControlStore(Path.Combine(dataDir, "control.db"));
+            var store = new Server.Storage.Sqlite.SqliteControlStore(Path.Combine(dataDir, "control.db"),
+                Server.Audit.AuditChainKey.LoadOrCreate(dataDir));
             stored = await store.GetKeyAsync(tenantId, (string)login["key_id"]!, CancellationToken.None);
         });
 

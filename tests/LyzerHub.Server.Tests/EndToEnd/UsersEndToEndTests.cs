@@ -340,7 +340,7 @@ public sealed class UsersEndToEndTests
         var user = await hub.Services.GetRequiredService<IControlStore>()
             .FindUserByUsernameAsync(username, CancellationToken.None);
         var issued = await hub.Services.GetRequiredService<KeyService>().IssueAsync(user!, "ci", ["read:metrics"],
-            TimeSpan.FromDays(1), isLoginKey: false, CancellationToken.None);
+            TimeSpan.FromDays(1), isLoginKey: false, Server.Audit.AuditActor.System, CancellationToken.None);
         return issued.PlainKey;
     }
 

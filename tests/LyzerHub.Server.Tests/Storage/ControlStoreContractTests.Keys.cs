@@ -9,13 +9,13 @@ public abstract partial class ControlStoreContractTests
     public async Task RollKey_OwnersActiveKey_NewSecretFindsItAndOldSecretGetsItsEnd()
     {
         var (tenant, owner) = NewTenant("acme", "alice");
-        await Store.CreateTenantAsync(tenant, owner, CancellationToken.None);
+        await Store.CreateTenantAsync(tenant, owner, [], CancellationToken.None);
         var (key, oldPlain) = NewKey(tenant, owner, s_now);
-        await Store.InsertKeyAsync(new NewKey(key, KeyFormat.Hash(oldPlain)), CancellationToken.None);
+        await Store.InsertKeyAsync(new NewKey(key, KeyFormat.Hash(oldPlain)), Draft(), CancellationToken.None);
         var newPlain = KeyFormat.Generate();
 
         var rolled = await Store.RollKeyAsync(new KeyRoll(tenant.Id, key.Id, owner.Id, KeyFormat.Hash(newPlain),
-            KeyFormat.StartOf(newPlain), s_now.AddMinutes(1), s_now.AddMinutes(11)), CancellationToken.None);
+            KeyFormat.StartOf(newPlain), s_now.AddMinutes(1), s_now.AddMinutes(11)), Draft(), CancellationToken.None);
 
         Assert.NotNull(rolled);
         Assert.Equal(KeyFormat.StartOf(newPlain), rolled.Start);
@@ -31,16 +31,16 @@ public abstract partial class ControlStoreContractTests
     public async Task RollKey_SecondRoll_EndsTheFirstRollsGraceAtOnce()
     {
         var (tenant, owner) = NewTenant("acme", "alice");
-        await Store.CreateTenantAsync(tenant, owner, CancellationToken.None);
+        await Store.CreateTenantAsync(tenant, owner, [], CancellationToken.None);
         var (key, first) = NewKey(tenant, owner, s_now);
-        await Store.InsertKeyAsync(new NewKey(key, KeyFormat.Hash(first)), CancellationToken.None);
+        await Store.InsertKeyAsync(new NewKey(key, KeyFormat.Hash(first)), Draft(), CancellationToken.None);
         var second = KeyFormat.Generate();
         var third = KeyFormat.Generate();
 
         await Store.RollKeyAsync(new KeyRoll(tenant.Id, key.Id, owner.Id, KeyFormat.Hash(second),
-            KeyFormat.StartOf(second), s_now, s_now.AddHours(1)), CancellationToken.None);
+            KeyFormat.StartOf(second), s_now, s_now.AddHours(1)), Draft(), CancellationToken.None);
         await Store.RollKeyAsync(new KeyRoll(tenant.Id, key.Id, owner.Id, KeyFormat.Hash(third),
-            KeyFormat.StartOf(third), s_now.AddMinutes(5), s_now.AddHours(2)), CancellationToken.None);
+            KeyFormat.StartOf(third), s_now.AddMinutes(5), s_now.AddHours(2)), Draft(), CancellationToken.None);
 
         var firstGrant = await Store.FindKeyBySecretAsync(KeyFormat.Hash(first), CancellationToken.None);
         var secondGrant = await Store.FindKeyBySecretAsync(KeyFormat.Hash(second), CancellationToken.None);
@@ -55,13 +55,13 @@ public abstract partial class ControlStoreContractTests
     {
         var (acme, alice) = NewTenant("acme", "alice");
         var (globex, bob) = NewTenant("globex", "bob");
-        await Store.CreateTenantAsync(acme, alice, CancellationToken.None);
-        await Store.CreateTenantAsync(globex, bob, CancellationToken.None);
+        await Store.CreateTenantAsync(acme, alice, [], CancellationToken.None);
+        await Store.CreateTenantAsync(globex, bob, [], CancellationToken.None);
         var (key, plain) = NewKey(acme, alice, s_now);
         var (revoked, revokedPlain) = NewKey(acme, alice, s_now);
-        await Store.InsertKeyAsync(new NewKey(key, KeyFormat.Hash(plain)), CancellationToken.None);
-        await Store.InsertKeyAsync(new NewKey(revoked, KeyFormat.Hash(revokedPlain)), CancellationToken.None);
-        await Store.RevokeKeyAsync(acme.Id, revoked.Id, s_now, CancellationToken.None);
+        await Store.InsertKeyAsync(new NewKey(key, KeyFormat.Hash(plain)), Draft(), CancellationToken.None);
+        await Store.InsertKeyAsync(new NewKey(revoked, KeyFormat.Hash(revokedPlain)), Draft(), CancellationToken.None);
+        await Store.RevokeKeyAsync(acme.Id, revoked.Id, s_now, Draft(), CancellationToken.None);
 
         KeyRoll RollOf(string tenantId, string keyId, string userId)
         {
@@ -70,9 +70,9 @@ public abstract partial class ControlStoreContractTests
                 s_now.AddHours(1));
         }
 
-        Assert.Null(await Store.RollKeyAsync(RollOf(acme.Id, key.Id, bob.Id), CancellationToken.None));
-        Assert.Null(await Store.RollKeyAsync(RollOf(globex.Id, key.Id, alice.Id), CancellationToken.None));
-        Assert.Null(await Store.RollKeyAsync(RollOf(acme.Id, revoked.Id, alice.Id), CancellationToken.None));
+        Assert.Null(await Store.RollKeyAsync(RollOf(acme.Id, key.Id, bob.Id), Draft(), CancellationToken.None));
+        Assert.Null(await Store.RollKeyAsync(RollOf(globex.Id, key.Id, alice.Id), Draft(), CancellationToken.None));
+        Assert.Null(await Store.RollKeyAsync(RollOf(acme.Id, revoked.Id, alice.Id), Draft(), CancellationToken.None));
 
         var unchanged = await Store.FindKeyBySecretAsync(KeyFormat.Hash(plain), CancellationToken.None);
         Assert.Null(unchanged!.SecretValidUntil);
@@ -85,11 +85,11 @@ public abstract partial class ControlStoreContractTests
     public async Task RecordKeyUsage_TwoBatches_AddsCountsAndKeepsTheLatestTime()
     {
         var (tenant, owner) = NewTenant("acme", "alice");
-        await Store.CreateTenantAsync(tenant, owner, CancellationToken.None);
+        await Store.CreateTenantAsync(tenant, owner, [], CancellationToken.None);
         var (a, pa) = NewKey(tenant, owner, s_now);
         var (b, pb) = NewKey(tenant, owner, s_now);
-        await Store.InsertKeyAsync(new NewKey(a, KeyFormat.Hash(pa)), CancellationToken.None);
-        await Store.InsertKeyAsync(new NewKey(b, KeyFormat.Hash(pb)), CancellationToken.None);
+        await Store.InsertKeyAsync(new NewKey(a, KeyFormat.Hash(pa)), Draft(), CancellationToken.None);
+        await Store.InsertKeyAsync(new NewKey(b, KeyFormat.Hash(pb)), Draft(), CancellationToken.None);
 
         await Store.RecordKeyUsageAsync(
             [new KeyUsage(a.Id, 3, s_now.AddMinutes(2)), new KeyUsage(b.Id, 1, s_now.AddMinutes(1)),
@@ -110,11 +110,11 @@ public abstract partial class ControlStoreContractTests
     public async Task InsertKey_WithRateLimit_ReadBackEverywhere()
     {
         var (tenant, owner) = NewTenant("acme", "alice");
-        await Store.CreateTenantAsync(tenant, owner, CancellationToken.None);
+        await Store.CreateTenantAsync(tenant, owner, [], CancellationToken.None);
         var (key, plain) = NewKey(tenant, owner, s_now);
         key = key with { RateLimit = new KeyRateLimit(100, 60) };
 
-        await Store.InsertKeyAsync(new NewKey(key, KeyFormat.Hash(plain)), CancellationToken.None);
+        await Store.InsertKeyAsync(new NewKey(key, KeyFormat.Hash(plain)), Draft(), CancellationToken.None);
 
         Assert.Equal(new KeyRateLimit(100, 60),
             (await Store.GetKeyAsync(tenant.Id, key.Id, CancellationToken.None))!.RateLimit);

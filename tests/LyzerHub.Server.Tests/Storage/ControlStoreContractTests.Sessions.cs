@@ -8,10 +8,10 @@ public abstract partial class ControlStoreContractTests
     public async Task ConsoleSession_StoredThenRead_UntilItEndsOrIsDeleted()
     {
         var (tenant, owner) = NewTenant("acme", "alice");
-        await Store.CreateTenantAsync(tenant, owner, CancellationToken.None);
+        await Store.CreateTenantAsync(tenant, owner, [], CancellationToken.None);
         var session = new ConsoleSession("hash-1", owner.Id, s_now, s_now.AddHours(8), [1, 2, 3]);
 
-        await Store.InsertConsoleSessionAsync(session, CancellationToken.None);
+        await Store.InsertConsoleSessionAsync(session, Draft(), CancellationToken.None);
         var read = await Store.GetConsoleSessionAsync("hash-1", s_now.AddHours(1), CancellationToken.None);
         var ended = await Store.GetConsoleSessionAsync("hash-1", s_now.AddHours(8), CancellationToken.None);
         await Store.UpdateConsoleSessionAsync("hash-1", s_now.AddHours(9), [4], CancellationToken.None);
@@ -30,16 +30,16 @@ public abstract partial class ControlStoreContractTests
     public async Task ConsoleSessions_UserOffboarded_AllOfTheirsEndedOthersKept()
     {
         var (tenant, owner) = NewTenant("acme", "alice");
-        await Store.CreateTenantAsync(tenant, owner, CancellationToken.None);
+        await Store.CreateTenantAsync(tenant, owner, [], CancellationToken.None);
         var carol = NewUser(tenant, "carol", "member");
-        await Store.CreateUserAsync(carol, CancellationToken.None);
+        await Store.CreateUserAsync(carol, Draft(), CancellationToken.None);
         foreach (var (hash, user) in new[] { ("c1", carol), ("c2", carol), ("a1", owner) })
         {
             await Store.InsertConsoleSessionAsync(new ConsoleSession(hash, user.Id, s_now, s_now.AddHours(8), [0]),
-                CancellationToken.None);
+                Draft(), CancellationToken.None);
         }
 
-        await Store.OffboardUserAsync(tenant.Id, carol.Id, "member", s_now, CancellationToken.None);
+        await Store.OffboardUserAsync(tenant.Id, carol.Id, "member", s_now, Draft(), CancellationToken.None);
 
         Assert.Null(await Store.GetConsoleSessionAsync("c1", s_now, CancellationToken.None));
         Assert.Null(await Store.GetConsoleSessionAsync("c2", s_now, CancellationToken.None));
@@ -51,11 +51,11 @@ public abstract partial class ControlStoreContractTests
     public async Task ConsoleSessions_ExpiredPurged_LiveOnesKept()
     {
         var (tenant, owner) = NewTenant("acme", "alice");
-        await Store.CreateTenantAsync(tenant, owner, CancellationToken.None);
+        await Store.CreateTenantAsync(tenant, owner, [], CancellationToken.None);
         await Store.InsertConsoleSessionAsync(new ConsoleSession("old", owner.Id, s_now, s_now.AddHours(1), [0]),
-            CancellationToken.None);
+            Draft(), CancellationToken.None);
         await Store.InsertConsoleSessionAsync(new ConsoleSession("new", owner.Id, s_now, s_now.AddHours(9), [0]),
-            CancellationToken.None);
+            Draft(), CancellationToken.None);
 
         var purged = await Store.DeleteExpiredConsoleSessionsAsync(s_now.AddHours(2), CancellationToken.None);
 

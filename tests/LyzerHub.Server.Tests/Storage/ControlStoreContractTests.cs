@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using LyzerHub.Server.Audit;
 using LyzerHub.Server.Keys;
 using LyzerHub.Server.Storage;
 
@@ -10,6 +12,9 @@ namespace LyzerHub.Server.Tests.Storage;
 public abstract partial class ControlStoreContractTests : IAsyncLifetime
 {
     protected static readonly DateTimeOffset s_now = new(2026, 12, 3, 12, 0, 0, TimeSpan.Zero);
+
+    /// <summary>The chain key every implementation under test seals its audit entries with.</summary>
+    protected static readonly AuditChainKey s_auditKey = new(RandomNumberGenerator.GetBytes(32));
 
     protected IControlStore Store { get; private set; } = null!;
 
@@ -31,7 +36,7 @@ public abstract partial class ControlStoreContractTests : IAsyncLifetime
     {
         var (tenant, owner) = NewTenant("acme", "alice@example.com");
 
-        var outcome = await Store.CreateTenantAsync(tenant, owner, CancellationToken.None);
+        var outcome = await Store.CreateTenantAsync(tenant, owner, [], CancellationToken.None);
 
         Assert.Equal(CreateTenantOutcome.Created, outcome);
         Assert.True(await Store.HasAnyTenantAsync(CancellationToken.None));
@@ -43,14 +48,14 @@ public abstract partial class ControlStoreContractTests : IAsyncLifetime
     public async Task CreateTenant_SlugOrUsernameTaken_ConflictAndNothingStored()
     {
         var (first, firstOwner) = NewTenant("acme", "alice");
-        await Store.CreateTenantAsync(first, firstOwner, CancellationToken.None);
+        await Store.CreateTenantAsync(first, firstOwner, [], CancellationToken.None);
         var (sameSlug, otherOwner) = NewTenant("acme", "bob");
         var (otherSlug, sameUser) = NewTenant("globex", "Alice");
 
         Assert.Equal(CreateTenantOutcome.SlugTaken,
-            await Store.CreateTenantAsync(sameSlug, otherOwner, CancellationToken.None));
+            await Store.CreateTenantAsync(sameSlug, otherOwner, [], CancellationToken.None));
         Assert.Equal(CreateTenantOutcome.UsernameTaken,
-            await Store.CreateTenantAsync(otherSlug, sameUser, CancellationToken.None));
+            await Store.CreateTenantAsync(otherSlug, sameUser, [], CancellationToken.None));
 
         Assert.Null(await Store.FindUserByUsernameAsync("bob", CancellationToken.None));
         Assert.Null(await Store.GetTenantAsync(otherSlug.Id, CancellationToken.None));
@@ -60,10 +65,10 @@ public abstract partial class ControlStoreContractTests : IAsyncLifetime
     public async Task FindKeyBySecret_InsertedKey_ReturnsGrantWithUserAndTenant()
     {
         var (tenant, owner) = NewTenant("acme", "alice");
-        await Store.CreateTenantAsync(tenant, owner, CancellationToken.None);
+        await Store.CreateTenantAsync(tenant, owner, [], CancellationToken.None);
         var (key, plain) = NewKey(tenant, owner, s_now);
 
-        await Store.InsertKeyAsync(new NewKey(key, KeyFormat.Hash(plain)), CancellationToken.None);
+        await Store.InsertKeyAsync(new NewKey(key, KeyFormat.Hash(plain)), Draft(), CancellationToken.None);
         var grant = await Store.FindKeyBySecretAsync(KeyFormat.Hash(plain), CancellationToken.None);
 
         Assert.NotNull(grant);
@@ -79,14 +84,14 @@ public abstract partial class ControlStoreContractTests : IAsyncLifetime
     {
         var (acme, alice) = NewTenant("acme", "alice");
         var (globex, bob) = NewTenant("globex", "bob");
-        await Store.CreateTenantAsync(acme, alice, CancellationToken.None);
-        await Store.CreateTenantAsync(globex, bob, CancellationToken.None);
+        await Store.CreateTenantAsync(acme, alice, [], CancellationToken.None);
+        await Store.CreateTenantAsync(globex, bob, [], CancellationToken.None);
         var (key, plain) = NewKey(acme, alice, s_now);
-        await Store.InsertKeyAsync(new NewKey(key, KeyFormat.Hash(plain)), CancellationToken.None);
+        await Store.InsertKeyAsync(new NewKey(key, KeyFormat.Hash(plain)), Draft(), CancellationToken.None);
 
         Assert.NotNull(await Store.GetKeyAsync(acme.Id, key.Id, CancellationToken.None));
         Assert.Null(await Store.GetKeyAsync(globex.Id, key.Id, CancellationToken.None));
-        Assert.False(await Store.RevokeKeyAsync(globex.Id, key.Id, s_now, CancellationToken.None));
+        Assert.False(await Store.RevokeKeyAsync(globex.Id, key.Id, s_now, Draft(), CancellationToken.None));
         Assert.Null((await Store.GetKeyAsync(acme.Id, key.Id, CancellationToken.None))!.RevokedAt);
     }
 
@@ -94,12 +99,13 @@ public abstract partial class ControlStoreContractTests : IAsyncLifetime
     public async Task RevokeKey_Twice_OnlyFirstRevokes()
     {
         var (tenant, owner) = NewTenant("acme", "alice");
-        await Store.CreateTenantAsync(tenant, owner, CancellationToken.None);
+        await Store.CreateTenantAsync(tenant, owner, [], CancellationToken.None);
         var (key, plain) = NewKey(tenant, owner, s_now);
-        await Store.InsertKeyAsync(new NewKey(key, KeyFormat.Hash(plain)), CancellationToken.None);
+        await Store.InsertKeyAsync(new NewKey(key, KeyFormat.Hash(plain)), Draft(), CancellationToken.None);
 
-        Assert.True(await Store.RevokeKeyAsync(tenant.Id, key.Id, s_now, CancellationToken.None));
-        Assert.False(await Store.RevokeKeyAsync(tenant.Id, key.Id, s_now.AddMinutes(1), CancellationToken.None));
+        Assert.True(await Store.RevokeKeyAsync(tenant.Id, key.Id, s_now, Draft(), CancellationToken.None));
+        Assert.False(await Store.RevokeKeyAsync(tenant.Id, key.Id, s_now.AddMinutes(1), Draft(),
+            CancellationToken.None));
 
         var stored = await Store.FindKeyBySecretAsync(KeyFormat.Hash(plain), CancellationToken.None);
         Assert.Equal(s_now, stored!.Key.RevokedAt);
@@ -109,13 +115,13 @@ public abstract partial class ControlStoreContractTests : IAsyncLifetime
     public async Task ListKeys_ManyKeys_NewestFirstPagedWithoutGapsOrRepeats()
     {
         var (tenant, owner) = NewTenant("acme", "alice");
-        await Store.CreateTenantAsync(tenant, owner, CancellationToken.None);
+        await Store.CreateTenantAsync(tenant, owner, [], CancellationToken.None);
         var ids = new List<string>();
         for (var i = 0; i < 7; i++)
         {
             // Two keys share each creation instant, so the id must break ties.
             var (key, plain) = NewKey(tenant, owner, s_now.AddSeconds(i / 2));
-            await Store.InsertKeyAsync(new NewKey(key, KeyFormat.Hash(plain)), CancellationToken.None);
+            await Store.InsertKeyAsync(new NewKey(key, KeyFormat.Hash(plain)), Draft(), CancellationToken.None);
             ids.Add(key.Id);
         }
 
@@ -138,13 +144,13 @@ public abstract partial class ControlStoreContractTests : IAsyncLifetime
     public async Task ListKeys_RevokedAndExpired_HiddenUnlessAll()
     {
         var (tenant, owner) = NewTenant("acme", "alice");
-        await Store.CreateTenantAsync(tenant, owner, CancellationToken.None);
+        await Store.CreateTenantAsync(tenant, owner, [], CancellationToken.None);
         var (active, p1) = NewKey(tenant, owner, s_now);
         var (revoked, p2) = NewKey(tenant, owner, s_now);
         var (expired, p3) = NewKey(tenant, owner, s_now.AddDays(-2));
         foreach (var (k, p) in new[] { (active, p1), (revoked, p2), (expired, p3) })
-            await Store.InsertKeyAsync(new NewKey(k, KeyFormat.Hash(p)), CancellationToken.None);
-        await Store.RevokeKeyAsync(tenant.Id, revoked.Id, s_now, CancellationToken.None);
+            await Store.InsertKeyAsync(new NewKey(k, KeyFormat.Hash(p)), Draft(), CancellationToken.None);
+        await Store.RevokeKeyAsync(tenant.Id, revoked.Id, s_now, Draft(), CancellationToken.None);
 
         var shown = await Store.ListKeysAsync(tenant.Id, null, false, s_now, 50, null, CancellationToken.None);
         var all = await Store.ListKeysAsync(tenant.Id, null, true, s_now, 50, null, CancellationToken.None);
@@ -154,18 +160,20 @@ public abstract partial class ControlStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task RevokeUserKeys_UserWithKeys_RevokesAllOfThem()
+    public async Task ResetPassword_UserWithKeys_NewHashAndAllKeysRevoked()
     {
         var (tenant, owner) = NewTenant("acme", "alice");
-        await Store.CreateTenantAsync(tenant, owner, CancellationToken.None);
+        await Store.CreateTenantAsync(tenant, owner, [], CancellationToken.None);
         for (var i = 0; i < 3; i++)
         {
             var (key, plain) = NewKey(tenant, owner, s_now);
-            await Store.InsertKeyAsync(new NewKey(key, KeyFormat.Hash(plain)), CancellationToken.None);
+            await Store.InsertKeyAsync(new NewKey(key, KeyFormat.Hash(plain)), Draft(), CancellationToken.None);
         }
 
-        Assert.Equal(3, await Store.RevokeUserKeysAsync(owner.Id, s_now, CancellationToken.None));
-        Assert.Equal(0, await Store.RevokeUserKeysAsync(owner.Id, s_now, CancellationToken.None));
+        Assert.Equal(3, await Store.ResetPasswordAsync(owner.Id, "new-hash", s_now, Draft(), CancellationToken.None));
+        Assert.Equal(0, await Store.ResetPasswordAsync(owner.Id, "newer-hash", s_now, Draft(), CancellationToken.None));
+        var reset = await Store.GetUserAsync(tenant.Id, owner.Id, CancellationToken.None);
+        Assert.Equal("newer-hash", reset!.PasswordHash);
     }
 
     // Records compare lists by reference, so compare what a client would see: the serialized form.

@@ -370,6 +370,37 @@ public abstract class EventStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Query_BreakdownOverSpringForwardDay_EachSeriesBucketedByLocalDay()
+    {
+        // Uneven buckets (23-hour day) with a breakdown, and the same events over even UTC days: both must put
+        // every event in the bucket whose [start, next start) holds it.
+        var store = await OpenAsync();
+        var from = new DateTimeOffset(2024, 3, 9, 0, 0, 0, TimeSpan.FromHours(-5));
+        var events = Enumerable.Range(0, 72).Select(h =>
+            Event($"h{h}", from.AddHours(h), h % 3 == 0 ? """{"p":"a"}""" : """{"p":"b"}""")).ToList();
+        await store.AppendAsync(events, Token);
+
+        foreach (var zone in new[] { "America/New_York", "UTC" })
+        {
+            var result = await store.QueryAsync(
+                Tenant, Query(from: from, to: from.AddHours(72), zone: zone, breakdown: "p"), Token);
+
+            foreach (var series in result.Series)
+            {
+                var key = series.Key!.Value.GetString();
+                var starts = series.Points.Select(p => p.T).Append(DateTimeOffset.MaxValue).ToList();
+                var expected = series.Points.Select((p, i) => (double?)events.Count(e =>
+                    e.PropertiesJson.Contains($"\"{key}\"", StringComparison.Ordinal)
+                    && e.Timestamp >= starts[i] && e.Timestamp < starts[i + 1]
+                    && e.Timestamp < from.AddHours(72)));
+                Assert.Equal(expected, series.Points.Select(p => p.Value));
+            }
+
+            Assert.Equal(["a", "b"], result.Series.Select(s => s.Key!.Value.GetString()).Order());
+        }
+    }
+
+    [Fact]
     public async Task Query_NewYorkFallBackHourly_RepeatedHourGivesTwoPoints()
     {
         var store = await OpenAsync();

@@ -10,7 +10,7 @@ public sealed class SqliteControlStoreTests : ControlStoreContractTests
     protected override Task<IControlStore> CreateStoreAsync()
     {
         Directory.CreateDirectory(_dir);
-        return Task.FromResult<IControlStore>(new SqliteControlStore(Path.Combine(_dir, "control.db")));
+        return Task.FromResult<IControlStore>(new SqliteControlStore(Path.Combine(_dir, "control.db"), s_auditKey));
     }
 
     protected override Task DestroyStoreAsync()

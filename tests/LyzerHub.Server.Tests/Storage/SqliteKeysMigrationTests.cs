@@ -28,18 +28,21 @@ public sealed class SqliteKeysMigrationTests : IDisposable
             await command.ExecuteNonQueryAsync();
         }
 
-        var store = new SqliteControlStore(path);
+        var store = new SqliteControlStore(path,
+            new Server.Audit.AuditChainKey(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)));
         await store.InitializeAsync(CancellationToken.None);
         await store.InitializeAsync(CancellationToken.None); // a second start finds the column and adds nothing
         var now = new DateTimeOffset(2026, 12, 3, 12, 0, 0, TimeSpan.Zero);
         var tenant = new Tenant(Ids.NewTenantId(), "acme", "Acme", now, TenantPolicy.Default);
         var user = new User(Ids.NewUserId(), tenant.Id, "alice", "owner", UserStates.Active, "hash", false, now);
-        await store.CreateTenantAsync(tenant, user, CancellationToken.None);
+        await store.CreateTenantAsync(tenant, user, [], CancellationToken.None);
         var plain = KeyFormat.Generate();
         var key = new KeyRecord(Ids.NewKeyId(), tenant.Id, user.Id, "old", KeyFormat.StartOf(plain),
             ["read:metrics"], false, now, null, null, null, 0, new KeyRateLimit(10, 60));
 
-        await store.InsertKeyAsync(new NewKey(key, KeyFormat.Hash(plain)), CancellationToken.None);
+        await store.InsertKeyAsync(new NewKey(key, KeyFormat.Hash(plain)),
+            new Server.Audit.AuditDraft(now, tenant.Id, "system", null, "key.created", key.Id, null, null, null,
+                "success"), CancellationToken.None);
 
         Assert.Equal(new KeyRateLimit(10, 60),
             (await store.GetKeyAsync(tenant.Id, key.Id, CancellationToken.None))!.RateLimit);

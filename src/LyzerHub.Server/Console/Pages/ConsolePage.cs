@@ -15,6 +15,11 @@ public abstract class ConsolePage : PageModel
     /// <summary>A refusal that is not about one field (a role too low, the last owner, overloaded).</summary>
     public string? Refusal { get; protected set; }
 
+    /// <summary>
+    /// Who acts, for the audit trail: the signed-in user (the session's principal carries their id), no key.
+    /// </summary>
+    public Audit.AuditActor Actor => Audit.AuditActor.FromRequest(HttpContext);
+
     public IReadOnlyList<string> SessionPermissions =>
         User.FindAll(Auth.HubClaims.Permission).Select(c => c.Value).ToArray();
 

@@ -1,3 +1,4 @@
+using LyzerHub.Server.Audit;
 using LyzerHub.Server.Auth;
 using LyzerHub.Server.Keys;
 using LyzerHub.Server.Metrics;
@@ -9,14 +10,16 @@ namespace LyzerHub.Server.Console.Pages;
 public sealed record EventsToday(string Name, long Count);
 
 /// <summary>
-/// The tenant at a glance: events since midnight UTC (per event name, through the metrics store), and keys in
-/// use (the tenant's with <c>manage:keys</c>, else the user's own).
+/// The tenant at a glance: events since midnight UTC (per event name, through the metrics store), keys in use
+/// (the tenant's with <c>manage:keys</c>, else the user's own), and the newest audit entries (<c>read:audit</c>).
 /// </summary>
 public sealed class IndexModel(IControlStore controlStore, IEventStore eventStore, KeyService keys, TimeProvider time)
     : ConsolePage
 {
     // Keys and event names counted at most; a tenant beyond this sees "more than" rather than a slow page.
     public const int CountLimit = 1000;
+
+    public const int RecentAuditEntries = 10;
 
     public IReadOnlyList<EventsToday> Today { get; private set; } = [];
 
@@ -31,6 +34,9 @@ public sealed class IndexModel(IControlStore controlStore, IEventStore eventStor
     public bool TenantWide => User.HasPermission(Permissions.ManageKeys);
 
     public DateTimeOffset Midnight { get; private set; }
+
+    /// <summary>Null when the user's role may not read the audit trail.</summary>
+    public IReadOnlyList<AuditEntry>? RecentAudit { get; private set; }
 
     public async Task OnGetAsync(CancellationToken cancellationToken)
     {
@@ -58,5 +64,11 @@ public sealed class IndexModel(IControlStore controlStore, IEventStore eventStor
         ActiveKeys = active.Length;
         KeysUsedToday = active.Count(k => k.LastUsedAt >= Midnight);
         MoreKeys = page.NextCursor is not null;
+
+        if (User.HasPermission(Permissions.ReadAudit))
+        {
+            RecentAudit = (await controlStore.ListAuditAsync(AuditChains.Of(tenantId), new AuditQuery(),
+                RecentAuditEntries, null, cancellationToken)).Items;
+        }
     }
 }

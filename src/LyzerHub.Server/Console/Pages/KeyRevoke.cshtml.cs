@@ -28,7 +28,7 @@ public sealed partial class KeyRevokeModel(IControlStore store, KeyService keys,
         Key = await FindVisibleAsync(id, cancellationToken);
         if (Key is null) return NotFound();
 
-        await keys.RevokeAsync(Key.TenantId, Key.Id, cancellationToken);
+        await keys.RevokeAsync(Key.TenantId, Key.Id, Actor, cancellationToken);
         Log.KeyRevoked(logger, Key.Id, Session.User.Id);
         Revoked = true;
         return Page();

@@ -44,7 +44,7 @@ public sealed partial class KeyRollModel(IControlStore store, KeyService keys, I
         var status = keys.StatusOf(Key, Session.Tenant.Policy);
         if (Graces.All(g => g.Seconds != Grace)) Refusal = "Choose a grace period from the list.";
         else if (status != KeyStatuses.Active) Refusal = $"The key is {status}; only an active key can be rolled.";
-        else Rolled = await keys.RollAsync(Key, TimeSpan.FromSeconds(Grace), cancellationToken);
+        else Rolled = await keys.RollAsync(Key, TimeSpan.FromSeconds(Grace), Actor, cancellationToken);
 
         if (Rolled is null)
         {

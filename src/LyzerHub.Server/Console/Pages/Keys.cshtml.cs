@@ -76,7 +76,7 @@ public sealed partial class KeysModel(IControlStore store, KeyService keys, Time
             return Page();
         }
 
-        Created = await keys.IssueAsync(Session.User, Name!, Permissions, lifetime, isLoginKey: false,
+        Created = await keys.IssueAsync(Session.User, Name!, Permissions, lifetime, isLoginKey: false, Actor,
             cancellationToken);
         Log.KeyCreated(logger, Created.Record.Id, Session.User.Id);
         Name = null;

@@ -32,7 +32,7 @@ public sealed class OffboardModel(IControlStore store, UserService users, TimePr
             return Page();
         }
 
-        Result = await users.OffboardAsync(Member!, cancellationToken);
+        Result = await users.OffboardAsync(Member!, Actor, cancellationToken);
         if (Result.Outcome != UserChangeOutcome.Changed)
         {
             Refusal = RoleRules.Describe(Result.Outcome);

@@ -1,3 +1,4 @@
+using LyzerHub.Server.Audit;
 using LyzerHub.Server.Auth;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Mvc;
@@ -6,9 +7,11 @@ namespace LyzerHub.Server.Console.Pages;
 
 /// <summary>
 /// Username and password, proven exactly as <c>POST /v1/auth/key</c> proves them (<see cref="PasswordLogin"/>):
-/// the same throttle, hashing slots and decoy hash, and one message for every failure.
+/// the same throttle, hashing slots and decoy hash, one message for every failure, and the same audit entries
+/// (<c>auth.login_failed</c>, <c>auth.login_throttled</c>; <c>auth.login</c> comes with the session).
 /// </summary>
-public sealed partial class SignInModel(PasswordLogin login, ILogger<SignInModel> logger) : ConsolePage
+public sealed partial class SignInModel(PasswordLogin login, AuditRecorder audit, ILogger<SignInModel> logger)
+    : ConsolePage
 {
     [BindProperty(SupportsGet = true)]
     public string? ReturnUrl { get; set; }
@@ -41,6 +44,7 @@ public sealed partial class SignInModel(PasswordLogin login, ILogger<SignInModel
         {
             case PasswordLoginOutcome.Throttled:
                 Log.SignInThrottled(logger);
+                audit.RecordLoginThrottled(HttpContext);
                 Response.Headers.RetryAfter = check.RetryAfterSeconds.ToString(
                     System.Globalization.CultureInfo.InvariantCulture);
                 Response.StatusCode = StatusCodes.Status429TooManyRequests;
@@ -53,6 +57,7 @@ public sealed partial class SignInModel(PasswordLogin login, ILogger<SignInModel
                 return Page();
             case PasswordLoginOutcome.Failed:
                 Log.SignInFailed(logger);
+                audit.RecordLoginFailed(HttpContext, check.User?.TenantId, check.User?.Id);
                 Response.StatusCode = StatusCodes.Status401Unauthorized;
                 Refusal = "The username or the password is wrong.";
                 return Page();

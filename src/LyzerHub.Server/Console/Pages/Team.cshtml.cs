@@ -57,7 +57,8 @@ public sealed class TeamModel(IControlStore store, UserService users) : ConsoleP
 
         if (Errors.Count == 0 && Refusal is null)
         {
-            var result = await users.CreateAsync(Session.Tenant.Id, Username!, Role!, Password, cancellationToken);
+            var result = await users.CreateAsync(Session.Tenant.Id, Username!, Role!, Password, Actor,
+                cancellationToken);
             if (result is null) Refusal = "The hub is busy hashing passwords; try again in a moment.";
             else if (result.User is null) Refusal = $"The username '{Username}' is taken.";
             else Added = result;
@@ -80,7 +81,7 @@ public sealed class TeamModel(IControlStore store, UserService users) : ConsoleP
         else if (RoleRules.RefuseGrant(User, Role, user.Role) is { } refusal) Refusal = refusal.Detail;
         else if (user.Role == Role) Notice = $"{user.Username} is already {Role}.";
         else if (user.IsOperator) Refusal = RoleRules.OperatorFixed;
-        else if (await users.ChangeRoleAsync(user, Role, cancellationToken) is var outcome
+        else if (await users.ChangeRoleAsync(user, Role, Actor, cancellationToken) is var outcome
                  && outcome != UserChangeOutcome.Changed)
             Refusal = RoleRules.Describe(outcome);
         else Notice = $"{user.Username} is now {Role}.";

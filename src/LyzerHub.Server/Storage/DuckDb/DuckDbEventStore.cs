@@ -59,8 +59,10 @@ public sealed partial class DuckDbEventStore : IEventStore
         {
             // Known gap: the primary key (the schema's own guarantee that an id is stored once per tenant) keeps
             // an index that grows with every event, and the append's duplicate lookup (a semi-join) reads every
-            // stored (tenant_id, id), so appends slow as the table grows (1 M events: ~5 s); partitioning events
-            // by tenant and month, with a dedupe check per partition, would bound both.
+            // stored (tenant_id, id), so appends slow as the table grows (1 M events: ~5 s); measured, the index
+            // costs ~70 MiB of file and up to ~60 MiB of memory per million ids, more than the events themselves
+            // (docs/benchmarks.md). Partitioning events by tenant and month, with a dedupe check per partition,
+            // or a compact dedupe table of id hashes would bound both.
             // json and icu are linked in; nothing may ever be fetched from the network. SET takes no
             // parameters, so the two values are checked above (a size pattern, an integer) before they go in.
             Execute(root, $"""

@@ -43,19 +43,32 @@ internal sealed class DuckDbMetricSql
         var measured = query.Property is null
             ? "NULL"
             : $"json_extract(properties, {sql.Add(Pointer(query.Property))})";
-        var keyed = query.Breakdown is null
-            ? "NULL"
-            : $"json_extract(properties, {sql.Add(Pointer(query.Breakdown))})";
-        sql._text = $"""
-            WITH buckets AS (
-                SELECT unnest({sql.Add(starts.ToList())}) AS start, generate_subscripts({sql.Last}, 1) - 1 AS idx
-            ),
+        string Raw(string keyed) => $"""
             raw AS (
-                SELECT ts, distinct_id, {measured} AS mv, {keyed} AS kv
+                SELECT ts, distinct_id, {measured} AS mv{keyed}
                 FROM events
                 WHERE tenant_id = {sql.Add(tenantId)} AND name = {sql.Add(query.Event)}
                   AND ts >= {sql.Add(query.From)} AND ts < {sql.Add(query.To)}{where}
-            ),
+            )
+            """;
+        if (query.Breakdown is null)
+        {
+            // No breakdown: one series, so no ranking and no join to the ranks (each costs a pass over the rows).
+            var (bucketCte, bucketJoin, bucket) = sql.Buckets(starts, "matched.ts");
+            sql._text = $"""
+                WITH {bucketCte}{Raw("")},
+                matched AS (SELECT ts, {Value(query)} AS v FROM raw)
+                SELECT NULL::BIGINT AS pos, NULL::VARCHAR AS k, {bucket} AS idx, {Aggregate(query.Measure)} AS value
+                FROM matched{bucketJoin}
+                GROUP BY GROUPING SETS ((idx), ())
+                """;
+            return sql;
+        }
+
+        var keyed = $", json_extract(properties, {sql.Add(Pointer(query.Breakdown))}) AS kv";
+        var (cte, join, idx) = sql.Buckets(starts, "kept.ts");
+        sql._text = $"""
+            WITH {cte}{Raw(keyed)},
             matched AS (
                 SELECT ts, {Value(query)} AS v,
                        CASE WHEN json_type(kv) IS NULL OR json_type(kv) = 'NULL' THEN NULL ELSE kv::VARCHAR END AS k
@@ -78,11 +91,36 @@ internal sealed class DuckDbMetricSql
                 FROM matched m LEFT JOIN ranked r ON m.k = r.k
                 WHERE m.k IS NULL OR r.pos IS NOT NULL
             )
-            SELECT kept.pos, kept.k, b.idx, {Aggregate(query.Measure)} AS value
-            FROM kept ASOF JOIN buckets b ON kept.ts >= b.start
-            GROUP BY GROUPING SETS ((kept.pos, kept.k, b.idx), (kept.pos, kept.k))
+            SELECT kept.pos, kept.k, {idx} AS idx, {Aggregate(query.Measure)} AS value
+            FROM kept{join}
+            GROUP BY GROUPING SETS ((kept.pos, kept.k, idx), (kept.pos, kept.k))
             """;
         return sql;
+    }
+
+    /// <summary>
+    /// How rows find their bucket: a CTE (or nothing), a join clause (or nothing) and the bucket index expression.
+    /// Equally spaced starts (any fixed-offset stretch: UTC, or a zone's days and hours away from a transition)
+    /// take the index by integer division on microseconds, which is what the ASOF join would find there but
+    /// costs no join; uneven ones (a DST day, months) join each row to the last start at or before it.
+    /// </summary>
+    private (string Cte, string Join, string Index) Buckets(IReadOnlyList<DateTimeOffset> starts, string ts)
+    {
+        if (starts.Count == 1) return ("", "", "0::BIGINT");
+        var step = starts[1].UtcTicks - starts[0].UtcTicks;
+        var even = step % TimeSpan.TicksPerMicrosecond == 0 && starts[0].UtcTicks % TimeSpan.TicksPerMicrosecond == 0;
+        for (var i = 2; even && i < starts.Count; i++) even = starts[i].UtcTicks - starts[i - 1].UtcTicks == step;
+        if (even)
+        {
+            var origin = (starts[0].UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / TimeSpan.TicksPerMicrosecond;
+            return ("", "", $"(epoch_us({ts}) - {Add(origin)}) // {Add(step / TimeSpan.TicksPerMicrosecond)}");
+        }
+
+        var cte = $"""
+            buckets AS (SELECT unnest({Add(starts.ToList())}) AS start, generate_subscripts({Last}, 1) - 1 AS idx),
+
+            """;
+        return (cte, $" ASOF JOIN buckets b ON {ts} >= b.start", "b.idx");
     }
 
     /// <summary>

@@ -1,12 +1,13 @@
 using System.Data.Common;
 using System.Text.Json;
+using LyzerHub.Server.Audit;
 using Microsoft.Data.Sqlite;
 
 namespace LyzerHub.Server.Storage.Sqlite;
 
 public sealed partial class SqliteControlStore
 {
-    public async Task<KeyRecord?> RollKeyAsync(KeyRoll roll, CancellationToken cancellationToken)
+    public async Task<KeyRecord?> RollKeyAsync(KeyRoll roll, AuditDraft audit, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
         // Microsoft.Data.Sqlite begins IMMEDIATE by default, taking the write lock up front: two rolls of one key
@@ -63,6 +64,7 @@ public sealed partial class SqliteControlStore
             rolled = ReadKey(reader, 0);
         }
 
+        await AppendAuditAsync(connection, audit, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return rolled;
     }

@@ -4,19 +4,26 @@ namespace LyzerHub.Server.Storage.Sqlite;
 
 public sealed partial class SqliteControlStore
 {
-    public async Task InsertConsoleSessionAsync(ConsoleSession session, CancellationToken cancellationToken)
+    public async Task InsertConsoleSessionAsync(
+        ConsoleSession session, Audit.AuditDraft audit, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
-        await using var command = Command(connection, """
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await using (var command = Command(connection, """
             INSERT INTO console_sessions (id_hash, user_id, created_at, expires_at, ticket)
             VALUES ($id, $user, $created, $expires, $ticket)
-            """);
-        command.Parameters.AddWithValue("$id", session.IdHash);
-        command.Parameters.AddWithValue("$user", session.UserId);
-        command.Parameters.AddWithValue("$created", session.CreatedAt.ToUnixTimeMilliseconds());
-        command.Parameters.AddWithValue("$expires", session.ExpiresAt.ToUnixTimeMilliseconds());
-        command.Parameters.AddWithValue("$ticket", session.Ticket);
-        await command.ExecuteNonQueryAsync(cancellationToken);
+            """))
+        {
+            command.Parameters.AddWithValue("$id", session.IdHash);
+            command.Parameters.AddWithValue("$user", session.UserId);
+            command.Parameters.AddWithValue("$created", session.CreatedAt.ToUnixTimeMilliseconds());
+            command.Parameters.AddWithValue("$expires", session.ExpiresAt.ToUnixTimeMilliseconds());
+            command.Parameters.AddWithValue("$ticket", session.Ticket);
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await AppendAuditAsync(connection, audit, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
     }
 
     public async Task<ConsoleSession?> GetConsoleSessionAsync(

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using LyzerHub.Server.Audit;
 using LyzerHub.Server.Auth;
 using Microsoft.Data.Sqlite;
 
@@ -33,7 +34,7 @@ public sealed partial class SqliteControlStore
         return ToPage(items, limit, u => new ListCursor(u.CreatedAt.ToUnixTimeMilliseconds(), u.Id));
     }
 
-    public async Task<bool> CreateUserAsync(User user, CancellationToken cancellationToken)
+    public async Task<bool> CreateUserAsync(User user, AuditDraft audit, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
@@ -42,12 +43,18 @@ public sealed partial class SqliteControlStore
             return false;
 
         await InsertUserAsync(connection, user, cancellationToken);
+        await AppendAuditAsync(connection, audit, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return true;
     }
 
     public async Task<UserChangeOutcome> ChangeUserRoleAsync(
-        string tenantId, string userId, string expectedRole, string newRole, CancellationToken cancellationToken)
+        string tenantId,
+        string userId,
+        string expectedRole,
+        string newRole,
+        AuditDraft audit,
+        CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
@@ -67,12 +74,18 @@ public sealed partial class SqliteControlStore
             await update.ExecuteNonQueryAsync(cancellationToken);
         }
 
+        await AppendAuditAsync(connection, audit, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return UserChangeOutcome.Changed;
     }
 
     public async Task<OffboardResult> OffboardUserAsync(
-        string tenantId, string userId, string expectedRole, DateTimeOffset at, CancellationToken cancellationToken)
+        string tenantId,
+        string userId,
+        string expectedRole,
+        DateTimeOffset at,
+        AuditDraft audit,
+        CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
@@ -105,6 +118,7 @@ public sealed partial class SqliteControlStore
 
         // Offboarding ends the user's console sessions in the same transaction (PRODUCT.md §3).
         await DeleteUserConsoleSessionsAsync(connection, userId, cancellationToken);
+        await AppendAuditAsync(connection, audit, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return new OffboardResult(UserChangeOutcome.Changed, revoked);
     }
@@ -115,6 +129,7 @@ public sealed partial class SqliteControlStore
         string passwordHash,
         string keepKeyId,
         DateTimeOffset at,
+        AuditDraft audit,
         CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
@@ -143,12 +158,16 @@ public sealed partial class SqliteControlStore
             revoked = await revoke.ExecuteNonQueryAsync(cancellationToken);
         }
 
+        await AppendAuditAsync(connection, audit, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return revoked;
     }
 
     public async Task<Tenant?> UpdateTenantPolicyAsync(
-        string tenantId, Func<TenantPolicy, TenantPolicy?> update, CancellationToken cancellationToken)
+        string tenantId,
+        Func<TenantPolicy, TenantPolicy?> update,
+        AuditDraft audit,
+        CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
@@ -169,6 +188,7 @@ public sealed partial class SqliteControlStore
             await write.ExecuteNonQueryAsync(cancellationToken);
         }
 
+        await AppendAuditAsync(connection, audit, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return tenant with { Policy = policy };
     }

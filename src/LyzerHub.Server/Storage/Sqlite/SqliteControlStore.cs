@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Text.Json;
+using LyzerHub.Server.Audit;
 using LyzerHub.Server.Hosting;
 using LyzerHub.Server.Keys;
 using Microsoft.Data.Sqlite;
@@ -32,14 +33,16 @@ public sealed partial class SqliteControlStore : IControlStore
     private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web);
 
     private readonly string _connectionString;
+    private readonly AuditChainKey _auditKey;
 
-    public SqliteControlStore(IOptions<HubOptions> options)
-        : this(Path.Combine(options.Value.DataDirFullPath, FileName))
+    public SqliteControlStore(IOptions<HubOptions> options, AuditChainKey auditKey)
+        : this(Path.Combine(options.Value.DataDirFullPath, FileName), auditKey)
     {
     }
 
-    public SqliteControlStore(string databasePath)
+    public SqliteControlStore(string databasePath, AuditChainKey auditKey)
     {
+        _auditKey = auditKey;
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = databasePath,
@@ -94,6 +97,7 @@ public sealed partial class SqliteControlStore : IControlStore
                 valid_until INTEGER);
             """, cancellationToken);
         await AddKeyRateLimitColumnAsync(connection, cancellationToken);
+        await CreateAuditTableAsync(connection, cancellationToken);
         await CreateConsoleSessionsTableAsync(connection, cancellationToken);
     }
 
@@ -121,7 +125,7 @@ public sealed partial class SqliteControlStore : IControlStore
     }
 
     public async Task<CreateTenantOutcome> CreateTenantAsync(
-        Tenant tenant, User owner, CancellationToken cancellationToken)
+        Tenant tenant, User owner, IReadOnlyList<AuditDraft> audit, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
@@ -144,6 +148,7 @@ public sealed partial class SqliteControlStore : IControlStore
         }
 
         await InsertUserAsync(connection, owner, cancellationToken);
+        foreach (var draft in audit) await AppendAuditAsync(connection, draft, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return CreateTenantOutcome.Created;
     }
@@ -178,16 +183,35 @@ public sealed partial class SqliteControlStore : IControlStore
     public async Task<User?> FindOperatorAsync(CancellationToken cancellationToken) =>
         await FindUserAsync("u.is_operator = $a", 1, cancellationToken);
 
-    public async Task SetPasswordHashAsync(string userId, string passwordHash, CancellationToken cancellationToken)
+    public async Task<int> ResetPasswordAsync(
+        string userId, string passwordHash, DateTimeOffset at, AuditDraft audit, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
-        await using var command = Command(connection, "UPDATE users SET password_hash = $hash WHERE id = $id");
-        command.Parameters.AddWithValue("$hash", passwordHash);
-        command.Parameters.AddWithValue("$id", userId);
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await using (var update = Command(connection, "UPDATE users SET password_hash = $hash WHERE id = $id"))
+        {
+            update.Parameters.AddWithValue("$hash", passwordHash);
+            update.Parameters.AddWithValue("$id", userId);
+            if (await update.ExecuteNonQueryAsync(cancellationToken) == 0) return 0;
+        }
+
+        int revoked;
+        await using (var revoke = Command(connection,
+            "UPDATE keys SET revoked_at = $at WHERE user_id = $user AND revoked_at IS NULL"))
+        {
+            revoke.Parameters.AddWithValue("$at", at.ToUnixTimeMilliseconds());
+            revoke.Parameters.AddWithValue("$user", userId);
+            revoked = await revoke.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        // The operator's console sessions were proven by the old password: they end with it.
+        await DeleteUserConsoleSessionsAsync(connection, userId, cancellationToken);
+        await AppendAuditAsync(connection, audit, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return revoked;
     }
 
-    public async Task InsertKeyAsync(NewKey key, CancellationToken cancellationToken)
+    public async Task InsertKeyAsync(NewKey key, AuditDraft audit, CancellationToken cancellationToken)
     {
         var record = key.Record;
         await using var connection = await OpenAsync(cancellationToken);
@@ -222,6 +246,7 @@ public sealed partial class SqliteControlStore : IControlStore
             await insertSecret.ExecuteNonQueryAsync(cancellationToken);
         }
 
+        await AppendAuditAsync(connection, audit, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
 
@@ -285,25 +310,23 @@ public sealed partial class SqliteControlStore : IControlStore
     }
 
     public async Task<bool> RevokeKeyAsync(
-        string tenantId, string keyId, DateTimeOffset at, CancellationToken cancellationToken)
+        string tenantId, string keyId, DateTimeOffset at, AuditDraft audit, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
-        await using var command = Command(connection,
-            "UPDATE keys SET revoked_at = $at WHERE tenant_id = $tenant AND id = $id AND revoked_at IS NULL");
-        command.Parameters.AddWithValue("$at", at.ToUnixTimeMilliseconds());
-        command.Parameters.AddWithValue("$tenant", tenantId);
-        command.Parameters.AddWithValue("$id", keyId);
-        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
-    }
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await using (var command = Command(connection,
+            "UPDATE keys SET revoked_at = $at WHERE tenant_id = $tenant AND id = $id AND revoked_at IS NULL"))
+        {
+            command.Parameters.AddWithValue("$at", at.ToUnixTimeMilliseconds());
+            command.Parameters.AddWithValue("$tenant", tenantId);
+            command.Parameters.AddWithValue("$id", keyId);
+            // Already revoked: nothing changed, so no entry either (DELETE is idempotent, the trail says it once).
+            if (await command.ExecuteNonQueryAsync(cancellationToken) != 1) return false;
+        }
 
-    public async Task<int> RevokeUserKeysAsync(string userId, DateTimeOffset at, CancellationToken cancellationToken)
-    {
-        await using var connection = await OpenAsync(cancellationToken);
-        await using var command = Command(connection,
-            "UPDATE keys SET revoked_at = $at WHERE user_id = $user AND revoked_at IS NULL");
-        command.Parameters.AddWithValue("$at", at.ToUnixTimeMilliseconds());
-        command.Parameters.AddWithValue("$user", userId);
-        return await command.ExecuteNonQueryAsync(cancellationToken);
+        await AppendAuditAsync(connection, audit, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return true;
     }
 
     internal static string UsernameKey(string username) => Auth.Usernames.Key(username);

@@ -1,4 +1,4 @@
-namespace LyzerHub.Server.Tests.TestSupport;
+namespace LyzerHub.Tests.Shared;
 
 /// <summary>
 /// Finds the workplace's shared test data (<c>../shared/data</c> beside the repository), or

@@ -4,9 +4,8 @@ using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 
-namespace LyzerHub.Client.Tests.TestSupport;
+namespace LyzerHub.Tests.Shared;
 
-// Copied from tests/LyzerHub.Server.Tests: the tests' own reading of §5, independent of the CLI's parser.
 /// <summary>
 /// The test's own reading of an Apache/nginx combined or common log line, as PRODUCT.md §5 maps it to an
 /// event. Written independently of any product code so that expected metrics come from the file itself.
