@@ -1,5 +1,6 @@
 using LyzerHub.Server.Auth;
 using LyzerHub.Server.Hosting;
+using LyzerHub.Server.RateLimits;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
@@ -66,6 +67,9 @@ public static class ConsoleServiceCollectionExtensions
             options.RootDirectory = "/Console/Pages";
             options.Conventions.AuthorizeFolder("/", ConsoleAuth.SignedIn);
             options.Conventions.AllowAnonymousToPage("/SignIn");
+            // The same per-address request limit as POST /v1/auth/key: the console is a second door to passwords.
+            options.Conventions.AddPageApplicationModelConvention("/SignIn", page =>
+                page.EndpointMetadata.Add(new AddressRateLimitMetadata(EvenWithKey: true)));
             options.Conventions.AuthorizePage("/Team", ConsoleAuth.ManageUsers);
             options.Conventions.AuthorizePage("/Offboard", ConsoleAuth.ManageUsers);
             options.Conventions.AuthorizePage("/Audit", ConsoleAuth.ReadAudit);

@@ -47,6 +47,28 @@ public sealed class ConsoleSessionEndToEndTests
     }
 
     [Fact]
+    public async Task SignIn_PastTheAddressLimit_429LikeTheApiLogin()
+    {
+        await using var hub = await HubHost.StartAsync(false, null,
+            "--Hub:RateLimits:Address:Requests=3", "--Hub:RateLimits:Address:WindowSeconds=60");
+        using var console = new ConsoleHttp(hub.BaseAddress, hub.Certificate);
+        var statuses = new List<HttpStatusCode>();
+
+        for (var i = 0; i < 4; i++)
+        {
+            using var page = await console.GetAsync("/signin");
+            statuses.Add(page.StatusCode);
+        }
+
+        using var apiLogin = await hub.Client().PostAsJsonAsync("/v1/auth/key",
+            new { username = "admin", password = HubHost.AdminPassword });
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests],
+            statuses);
+        Assert.Equal(HttpStatusCode.TooManyRequests, apiLogin.StatusCode);
+    }
+
+    [Fact]
     public async Task PasswordChange_ThroughApi_EndsConsoleSessions()
     {
         await using var hub = await HubHost.StartAsync();
