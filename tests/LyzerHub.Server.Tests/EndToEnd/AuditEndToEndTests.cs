@@ -270,6 +270,31 @@ public sealed class AuditEndToEndTests
     }
 
     [Fact]
+    public async Task Denials_OneMinuteOverSeveralFlushPeriods_OneEntryWrittenOnceTheMinuteEnds()
+    {
+        await using var hub = await HubHost.StartAsync(fakeTime: true);
+        var flusher = hub.Services.GetRequiredService<AuditFlusher>();
+        var owner = hub.Client(await hub.LoginKeyAsync(extra: new { permissions = new[] { "read:audit" } }));
+        var narrow = hub.Client(await hub.LoginKeyAsync(extra: new { permissions = s_readMetrics }));
+        var now = hub.Time!.GetUtcNow();
+        hub.Time.Advance(TimeSpan.FromMinutes(1) - TimeSpan.FromTicks(now.UtcTicks % TimeSpan.TicksPerMinute)
+            + TimeSpan.FromSeconds(1)); // one second into a fresh minute
+
+        (await narrow.GetAsync("/v1/audit")).Dispose();
+        await flusher.FlushAsync(endedMinutesOnly: true, CancellationToken.None);
+        hub.Time.Advance(TimeSpan.FromSeconds(20));
+        (await narrow.GetAsync("/v1/audit")).Dispose();
+        await flusher.FlushAsync(endedMinutesOnly: true, CancellationToken.None);
+        var whileTheMinuteRuns = await EntriesAsync(owner, "&action=permission.denied");
+        hub.Time.Advance(TimeSpan.FromSeconds(45));
+        await flusher.FlushAsync(endedMinutesOnly: true, CancellationToken.None);
+        var afterIt = await EntriesAsync(owner, "&action=permission.denied");
+
+        Assert.Empty(whileTheMinuteRuns);
+        Assert.Equal(2, (long)Assert.Single(afterIt)!["count"]!);
+    }
+
+    [Fact]
     public async Task Verify_UntouchedChain_OkWithCountAndHeadOfTheNewestEntry()
     {
         await using var hub = await HubHost.StartAsync();
