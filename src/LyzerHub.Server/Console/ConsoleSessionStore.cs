@@ -14,6 +14,8 @@ namespace LyzerHub.Server.Console;
 /// <c>reset-admin-password</c> delete the row, and a copied cookie then opens nothing. The store keeps the
 /// id's SHA-256, never the id.
 /// </summary>
+// Known gap: sessions cannot be listed or ended one by one (a "signed in on" page); a password change ends them
+// all. A list of a user's rows with a delete per row would give that.
 public sealed partial class ConsoleSessionStore(
     IControlStore store, TimeProvider time, ILogger<ConsoleSessionStore> logger) : ITicketStore
 {

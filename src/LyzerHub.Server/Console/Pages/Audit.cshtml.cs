@@ -44,6 +44,8 @@ public sealed class AuditModel(IControlStore store, AuditVerifier verifier) : Co
     public async Task OnGetAsync(CancellationToken cancellationToken)
     {
         var chain = AuditChains.Of(Session.Tenant.Id);
+        // Known gap: this walks the whole chain (an HMAC per entry) on every view, fine for thousands of entries
+        // and slow for millions — a verdict cached up to the last verified position, extended per view, fixes it.
         Verification = await verifier.VerifyAsync(chain, cancellationToken);
 
         // Dates are whole UTC days, the "to" day included; the store's range is [from, to).

@@ -12,6 +12,8 @@ namespace LyzerHub.Server.Console.Pages;
 /// </summary>
 public sealed class TeamModel(IControlStore store, UserService users) : ConsolePage
 {
+    // Known gap: only the newest 200 members are listed, without paging — a cursor link like the keys page's
+    // (ListUsersAsync already pages) would show the rest.
     public const int ListLimit = 200;
 
     [BindProperty]
