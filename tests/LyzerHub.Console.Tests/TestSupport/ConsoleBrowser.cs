@@ -11,7 +11,7 @@ namespace LyzerHub.Console.Tests.TestSupport;
 /// </summary>
 public sealed class ConsoleBrowser : IAsyncDisposable
 {
-    /// <summary>Debian's Chromium; <c>LYZER_CHROMIUM</c> points elsewhere (or nowhere, to see the tests skip).</summary>
+    /// <summary>Debian's Chromium; <c>LYZER_CHROMIUM</c> points elsewhere (or nowhere: the tests skip).</summary>
     public static readonly string ChromiumPath =
         Environment.GetEnvironmentVariable("LYZER_CHROMIUM") ?? "/usr/bin/chromium";
 
