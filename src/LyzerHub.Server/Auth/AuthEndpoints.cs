@@ -29,8 +29,7 @@ public static partial class AuthEndpoints
     internal static async Task<Results<Ok<LoginResponse>, ProblemHttpResult>> LoginAsync(
         HttpContext context,
         IControlStore store,
-        PasswordHasher hasher,
-        LoginThrottle throttle,
+        PasswordLogin login,
         KeyService keys,
         AuditRecorder audit,
         ILoggerFactory loggers,
@@ -52,39 +51,30 @@ public static partial class AuthEndpoints
         if (errors.Count > 0) return HubProblems.InvalidRequest(context, errors);
 
         var logger = loggers.CreateLogger(typeof(AuthEndpoints));
-        var usernameKey = Usernames.Key(request.Username!);
-        var address = context.Connection.RemoteIpAddress;
-        var wait = throttle.WaitBeforeAttempt(usernameKey, address);
-        if (wait > TimeSpan.Zero)
-        {
-            Log.LoginThrottled(logger);
-            audit.RecordLoginThrottled(context);
-            // Whole seconds rounded up: a client that waits exactly Retry-After is never refused again.
-            var seconds = (int)Math.Ceiling(wait.TotalSeconds);
-            context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return HubProblems.Create(context, StatusCodes.Status429TooManyRequests, ProblemCodes.RateLimited,
-                $"Too many failed logins; retry in {seconds} s.");
-        }
-
-        // Unknown users are verified against a decoy hash: the answer and its timing match a wrong password.
-        var user = await store.FindUserByUsernameAsync(request.Username!, cancellationToken);
-        var verified = await hasher.VerifyAsync(user?.PasswordHash ?? hasher.DecoyHash, request.Password!,
+        var check = await login.CheckAsync(request.Username!, request.Password!, context.Connection.RemoteIpAddress,
             cancellationToken);
-        if (verified is null)
-            return HubProblems.Overloaded(context, "Too many logins are being checked; retry shortly.", 1);
-
-        if (user is null || verified is false || user.State != UserStates.Active)
+        switch (check.Outcome)
         {
-            throttle.RecordFailure(usernameKey, address);
-            Log.LoginFailed(logger);
-            // In memory like the throttle, so an unknown user's answer still takes exactly a wrong password's time.
-            audit.RecordLoginFailed(context, user?.TenantId, user?.Id);
-            context.Response.Headers.WWWAuthenticate = $"Bearer realm=\"{KeyAuthenticationHandler.Realm}\"";
-            return HubProblems.Create(context, StatusCodes.Status401Unauthorized, ProblemCodes.InvalidCredentials,
-                "The username or the password is wrong.");
+            case PasswordLoginOutcome.Throttled:
+                Log.LoginThrottled(logger);
+                audit.RecordLoginThrottled(context);
+                var seconds = check.RetryAfterSeconds;
+                context.Response.Headers.RetryAfter =
+                    seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return HubProblems.Create(context, StatusCodes.Status429TooManyRequests, ProblemCodes.RateLimited,
+                    $"Too many failed logins; retry in {seconds} s.");
+            case PasswordLoginOutcome.Overloaded:
+                return HubProblems.Overloaded(context, "Too many logins are being checked; retry shortly.", 1);
+            case PasswordLoginOutcome.Failed:
+                Log.LoginFailed(logger);
+                // In memory like the throttle, so an unknown user's answer still takes a wrong password's time.
+                audit.RecordLoginFailed(context, check.User?.TenantId, check.User?.Id);
+                context.Response.Headers.WWWAuthenticate = $"Bearer realm=\"{KeyAuthenticationHandler.Realm}\"";
+                return HubProblems.Create(context, StatusCodes.Status401Unauthorized, ProblemCodes.InvalidCredentials,
+                    "The username or the password is wrong.");
         }
 
-        throttle.RecordSuccess(usernameKey, address);
+        var user = check.User!;
         var tenant = await store.GetTenantAsync(user.TenantId, cancellationToken)
             ?? throw new InvalidOperationException($"User {user.Id} has no tenant.");
         var policy = tenant.Policy;

@@ -12,6 +12,7 @@ public static class AuthServiceCollectionExtensions
         services.AddSingleton<PasswordHashingSlots>();
         services.AddSingleton<PasswordHasher>();
         services.AddSingleton<LoginThrottle>();
+        services.AddSingleton<PasswordLogin>();
         services.AddSingleton<KeyCache>();
         services.AddSingleton<KeyService>();
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, PermissionDeniedResultHandler>();

@@ -19,7 +19,8 @@ public sealed partial class PermissionDeniedResultHandler(
     public async Task HandleAsync(
         RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult result)
     {
-        if (!result.Forbidden)
+        // Only the key scheme's refusals are API problems; the console's cookie scheme redirects to its page.
+        if (!result.Forbidden || !policy.AuthenticationSchemes.Contains(KeyAuthenticationHandler.SchemeName))
         {
             await _default.HandleAsync(next, context, policy, result);
             return;

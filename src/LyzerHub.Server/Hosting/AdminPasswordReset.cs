@@ -7,8 +7,8 @@ namespace LyzerHub.Server.Hosting;
 
 /// <summary>
 /// <c>LyzerHub.Server reset-admin-password</c> (PRODUCT.md §2): a new generated password for the operator,
-/// printed once, and every key of the operator revoked. Refuses while a hub holds the data directory, because a
-/// running hub would keep serving the operator's cached keys.
+/// printed once, every key of the operator revoked and their console sessions ended. Refuses while a hub holds the
+/// data directory, because a running hub would keep serving the operator's cached keys.
 /// </summary>
 public static class AdminPasswordReset
 {
@@ -53,7 +53,8 @@ public static class AdminPasswordReset
 
         await output.WriteLineAsync(
             $"New password for '{admin.Username}': {password}{Environment.NewLine}" +
-            $"It is shown only this once. {revoked} key(s) of '{admin.Username}' were revoked.");
+            $"It is shown only this once. {revoked} key(s) of '{admin.Username}' were revoked and their " +
+            "console sessions ended.");
         return 0;
     }
 }

@@ -41,11 +41,11 @@ public sealed record RollKeyRequest(long? GraceSeconds);
 
 public static class KeysEndpoints
 {
-    public const int MaxNameLength = 200;
+    public const int MaxNameLength = KeyRules.MaxNameLength;
     public const long MaxGraceSeconds = 7 * 24 * 3600;
 
     /// <summary>Lifetime of a key made without <c>expires_in_seconds</c>, unless the policy allows less.</summary>
-    public const long DefaultLifetimeSeconds = 30 * 24 * 3600;
+    public const long DefaultLifetimeSeconds = KeyRules.DefaultLifetimeSeconds;
 
     /// <summary>Longest window a key's own rate limit may use, so "per second" comparisons stay meaningful.</summary>
     public const int MaxRateLimitWindowSeconds = RateLimitOptions.MaxWindowSeconds;
@@ -124,22 +124,15 @@ public static class KeysEndpoints
 
         var policy = caller.Grant.Tenant.Policy;
         var errors = new List<FieldError>();
-        var nameLength = request!.Name?.EnumerateRunes().Count() ?? 0;
-        if (nameLength is < 1 or > MaxNameLength)
-            errors.Add(FieldError.ForField("name", $"is required, 1 to {MaxNameLength} characters"));
-        if (request.Permissions is null or { Count: 0 })
-            errors.Add(FieldError.ForField("permissions", "must list at least one permission"));
-        foreach (var name in request.Permissions ?? [])
-        {
-            if (!Permissions.IsKnown(name)) errors.Add(FieldError.ForField("permissions", $"'{name}' is unknown"));
-        }
+        KeyRules.CheckName(request!.Name, errors);
+        KeyRules.CheckPermissions(request.Permissions, errors);
 
         var lifetime = ReadLifetime(request.ExpiresInSeconds, policy, errors);
         if (request.RateLimit is { } limit) CheckRateLimit(limit, limits.DefaultKeyLimitOf(policy), errors);
         if (errors.Count > 0) return HubProblems.InvalidRequest(context, errors);
 
         // Never stronger than the caller: the effective set already reflects the caller's role now.
-        var beyond = request.Permissions!.FirstOrDefault(p => !caller.EffectivePermissions.Contains(p));
+        var beyond = KeyRules.FirstBeyond(request.Permissions!, caller.EffectivePermissions);
         if (beyond is not null)
         {
             KeysLog.KeyCreateDenied(logger, caller.Grant.Key.Id, $"asked for {beyond}");
@@ -216,31 +209,15 @@ public static class KeysEndpoints
     /// The lifetime asked for: absent means the default (30 days or the policy's maximum, if less), JSON null
     /// means never expiring (only where the policy allows it). Null is returned for "never".
     /// </summary>
-    private static TimeSpan? ReadLifetime(JsonElement asked, TenantPolicy policy, List<FieldError> errors)
-    {
-        const string field = "expires_in_seconds";
-        switch (asked.ValueKind)
+    private static TimeSpan? ReadLifetime(JsonElement asked, TenantPolicy policy, List<FieldError> errors) =>
+        asked.ValueKind switch
         {
-            case JsonValueKind.Undefined:
-                return TimeSpan.FromSeconds(Math.Min(DefaultLifetimeSeconds, policy.MaxKeyLifetimeSeconds));
-            case JsonValueKind.Null when policy.AllowNonExpiringKeys:
-                return null;
-            case JsonValueKind.Null:
-                errors.Add(FieldError.ForField(field, "null (never expiring) is not allowed by the tenant's policy"));
-                return null;
-            case JsonValueKind.Number when asked.TryGetInt64(out var seconds) && seconds > 0:
-                if (seconds > policy.MaxKeyLifetimeSeconds)
-                {
-                    errors.Add(FieldError.ForField(field,
-                        $"must be at most {policy.MaxKeyLifetimeSeconds}, the tenant's maximum key lifetime"));
-                }
-
-                return TimeSpan.FromSeconds(Math.Min(seconds, policy.MaxKeyLifetimeSeconds));
-            default:
-                errors.Add(FieldError.ForField(field, "must be a positive whole number of seconds, or null"));
-                return null;
-        }
-    }
+            JsonValueKind.Undefined => KeyRules.CheckLifetime(null, neverExpires: false, policy, errors),
+            JsonValueKind.Null => KeyRules.CheckLifetime(null, neverExpires: true, policy, errors),
+            JsonValueKind.Number when asked.TryGetInt64(out var seconds) && seconds > 0 =>
+                KeyRules.CheckLifetime(seconds, neverExpires: false, policy, errors),
+            _ => KeyRules.CheckLifetime(0, neverExpires: false, policy, errors),
+        };
 
     /// <summary>A key's own limit: well formed and no looser than <paramref name="tenant"/> (the default).</summary>
     private static void CheckRateLimit(KeyRateLimit limit, KeyRateLimit tenant, List<FieldError> errors)

@@ -33,8 +33,8 @@ public partial interface IControlStore
     Task<User?> FindOperatorAsync(CancellationToken cancellationToken);
 
     /// <summary>
-    /// Sets a user's password hash and revokes every key they hold, in one transaction (the operator's
-    /// <c>reset-admin-password</c>); returns how many keys it revoked.
+    /// Sets a user's password hash, revokes every key they hold and ends their console sessions, in one
+    /// transaction (the operator's <c>reset-admin-password</c>); returns how many keys it revoked.
     /// </summary>
     Task<int> ResetPasswordAsync(
         string userId, string passwordHash, DateTimeOffset at, AuditDraft audit, CancellationToken cancellationToken);

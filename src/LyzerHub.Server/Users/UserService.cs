@@ -100,6 +100,8 @@ public sealed class UserService(
         if (revoked is null) return (PasswordChangeOutcome.UserGone, 0);
 
         cache.InvalidateUser(userId);
+        // Console sessions were proven by the old password alone, like the login keys just revoked.
+        await store.DeleteUserConsoleSessionsAsync(userId, cancellationToken);
         Log.PasswordChanged(logger, userId, revoked.Value);
         return (PasswordChangeOutcome.Changed, revoked.Value);
     }

@@ -120,21 +120,13 @@ public static class UsersEndpoints
                 $"must be {PasswordHasher.MinLength} to {PasswordHasher.MaxLength} characters")
             : null;
 
-    /// <summary>
-    /// The two rules of PRODUCT.md §3 for granting <paramref name="role"/> to a user now holding
-    /// <paramref name="currentRole"/> (null for a new user): the caller's role is at least both, and the role's
-    /// permissions lie within the calling key's effective ones.
-    /// </summary>
-    private static ProblemHttpResult? RefuseGrant(HttpContext context, string role, string? currentRole)
-    {
-        var callerRole = CallerRole(context);
-        if (currentRole is not null && !RoleRules.MayManage(callerRole, currentRole))
-            return RoleTooLow(context, currentRole);
-        if (!RoleRules.MayManage(callerRole, role)) return RoleTooLow(context, role);
-        return RoleRules.FirstUngrantable(role, context.User) is { } missing
-            ? MissingPermission(context, missing, role)
-            : null;
-    }
+    private static ProblemHttpResult? RefuseGrant(HttpContext context, string role, string? currentRole) =>
+        RoleRules.RefuseGrant(context.User, role, currentRole) switch
+        {
+            null => null,
+            { Permission: { } permission } refusal => MissingPermission(context, permission, refusal.Detail),
+            var refusal => RoleTooLow(context, refusal.Role!),
+        };
 
     private static string CallerRole(HttpContext context) => context.User.FindFirst(HubClaims.Role)?.Value ?? "";
 
@@ -143,31 +135,26 @@ public static class UsersEndpoints
 
     private static ProblemHttpResult RoleTooLow(HttpContext context, string role) =>
         HubProblems.Create(context, StatusCodes.Status403Forbidden, ProblemCodes.InsufficientRole,
-            $"Your role '{CallerRole(context)}' cannot manage a user whose role is or becomes '{role}'.",
+            RoleRules.RoleTooLow(CallerRole(context), role).Detail,
             new Dictionary<string, object?> { ["role"] = role });
 
     // The same answer as the permission policies give (PermissionDeniedResultHandler), header included.
-    private static ProblemHttpResult MissingPermission(HttpContext context, string permission, string role)
+    private static ProblemHttpResult MissingPermission(HttpContext context, string permission, string detail)
     {
         // Refused inside the handler rather than by a policy: audited like the policies' denials.
         context.RequestServices.GetRequiredService<Audit.AuditRecorder>().RecordPermissionDenied(context, permission);
         context.Response.Headers.WWWAuthenticate =
             $"Bearer realm=\"{KeyAuthenticationHandler.Realm}\", error=\"insufficient_scope\", scope=\"{permission}\"";
         return HubProblems.Create(context, StatusCodes.Status403Forbidden, ProblemCodes.MissingPermission,
-            $"Granting the role '{role}' needs the permission '{permission}', which this key lacks.",
+            detail,
             new Dictionary<string, object?> { ["permission"] = permission });
     }
 
     private static ProblemHttpResult OperatorFixed(HttpContext context) =>
-        HubProblems.Conflict(context,
-            "The hub operator's role and state change only through the operator's own tooling.");
+        HubProblems.Conflict(context, RoleRules.OperatorFixed);
 
-    private static ProblemHttpResult ChangeRefused(HttpContext context, UserChangeOutcome outcome) => outcome switch
-    {
-        UserChangeOutcome.NotFound => HubProblems.NotFound(context, "user"),
-        UserChangeOutcome.LastOwner => HubProblems.Conflict(context,
-            "The user is the tenant's last active owner; make another user owner first."),
-        UserChangeOutcome.Offboarded => HubProblems.Conflict(context, "The user is offboarded."),
-        _ => HubProblems.Conflict(context, "The user's role changed meanwhile; read it again and retry."),
-    };
+    private static ProblemHttpResult ChangeRefused(HttpContext context, UserChangeOutcome outcome) =>
+        outcome == UserChangeOutcome.NotFound
+            ? HubProblems.NotFound(context, "user")
+            : HubProblems.Conflict(context, RoleRules.Describe(outcome));
 }

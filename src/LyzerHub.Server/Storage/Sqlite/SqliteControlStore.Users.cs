@@ -116,6 +116,8 @@ public sealed partial class SqliteControlStore
             revoked = await revoke.ExecuteNonQueryAsync(cancellationToken);
         }
 
+        // Offboarding ends the user's console sessions in the same transaction (PRODUCT.md §3).
+        await DeleteUserConsoleSessionsAsync(connection, userId, cancellationToken);
         await AppendAuditAsync(connection, audit, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return new OffboardResult(UserChangeOutcome.Changed, revoked);

@@ -98,6 +98,7 @@ public sealed partial class SqliteControlStore : IControlStore
             """, cancellationToken);
         await AddKeyRateLimitColumnAsync(connection, cancellationToken);
         await CreateAuditTableAsync(connection, cancellationToken);
+        await CreateConsoleSessionsTableAsync(connection, cancellationToken);
     }
 
     public async Task<bool> IsReadyAsync(CancellationToken cancellationToken)
@@ -203,6 +204,8 @@ public sealed partial class SqliteControlStore : IControlStore
             revoked = await revoke.ExecuteNonQueryAsync(cancellationToken);
         }
 
+        // The operator's console sessions were proven by the old password: they end with it.
+        await DeleteUserConsoleSessionsAsync(connection, userId, cancellationToken);
         await AppendAuditAsync(connection, audit, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return revoked;

@@ -1,0 +1,6 @@
+namespace LyzerHub.Server.Console.Pages;
+
+public sealed class DeniedModel : ConsolePage
+{
+    public void OnGet() => Response.StatusCode = StatusCodes.Status403Forbidden;
+}
