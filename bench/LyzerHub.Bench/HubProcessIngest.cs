@@ -16,7 +16,8 @@ internal static partial class HubProcessIngest
     private static readonly TimeSpan s_sampleEvery = TimeSpan.FromMilliseconds(100);
 
     public static async Task<MemoryResult> RunAsync(
-        SyntheticEvents events, int batchSize, int clientCount, CancellationToken cancellationToken)
+        SyntheticEvents events, int batchSize, int clientCount, CancellationToken cancellationToken,
+        IReadOnlyDictionary<string, string>? hubEnvironment = null)
     {
         using var directory = new TempDirectory("lyzer-bench-hubproc-");
         var dataDir = Path.Combine(directory.Path, "data");
@@ -33,6 +34,9 @@ internal static partial class HubProcessIngest
         start.Environment["Hub__Bootstrap__AdminPassword"] = HubIngest.AdminPassword;
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         start.Environment["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information";
+        // `memory --set K=V`: a setting or runtime knob (Hub__DuckDb__MemoryLimit, DOTNET_gcServer) for the hub only.
+        foreach (var (name, value) in hubEnvironment ?? new Dictionary<string, string>())
+            start.Environment[name] = value;
 
         using var process = new Process { StartInfo = start };
         var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);

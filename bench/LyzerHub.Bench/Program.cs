@@ -32,6 +32,10 @@ if (args is ["metrics", ..])
     return 0;
 }
 
+// dotnet run -c Release --project bench/LyzerHub.Bench -- memory [--events N] [--clients C] [--set K=V ...]
+// Only the hub-as-a-process phase, with environment variables for the hub alone, to compare settings quickly.
+if (args is ["memory", .. var memoryArgs]) return await MemoryBench.RunAsync(memoryArgs);
+
 var arguments = BenchArguments.TryParse(args, out var error);
 if (arguments is null)
 {
