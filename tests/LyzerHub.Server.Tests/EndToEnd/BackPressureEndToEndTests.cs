@@ -94,7 +94,7 @@ public sealed class BackPressureEndToEndTests
         }
     }
 
-    /// <summary>The real store with the gate in front of its appends; everything else passes straight through.</summary>
+    /// <summary>The real store with the gate in front of its appends; all else passes straight through.</summary>
     private sealed class GatedEventStore(DuckDbEventStore store, AppendGate gate) : IEventStore
     {
         public Task InitializeAsync(CancellationToken cancellationToken) => store.InitializeAsync(cancellationToken);
