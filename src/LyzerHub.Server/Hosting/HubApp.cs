@@ -2,7 +2,7 @@ using System.Net;
 using System.Text.Json;
 using LyzerHub.Server.Audit;
 using LyzerHub.Server.Auth;
-using LyzerHub.Server.Console;
+using LyzerHub.Server.WebConsole;
 using LyzerHub.Server.Events;
 using LyzerHub.Server.Keys;
 using LyzerHub.Server.Metrics;

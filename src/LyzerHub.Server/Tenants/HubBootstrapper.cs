@@ -30,10 +30,10 @@ public sealed partial class HubBootstrapper(
         Log.Bootstrapped(logger, created.Tenant.Id, created.Owner.Id);
         if (created.GeneratedPassword is { } password)
         {
-            await System.Console.Out.WriteLineAsync(
+            await Console.Out.WriteLineAsync(
                 $"Lyzer Hub first start: log in as '{OperatorUsername}' with the password {password}" +
                 Environment.NewLine + "It is shown only this once and stored only as a hash; keep it somewhere safe.");
-            await System.Console.Out.FlushAsync(cancellationToken);
+            await Console.Out.FlushAsync(cancellationToken);
         }
     }
 

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using LyzerHub.Server.Console;
+using LyzerHub.Server.WebConsole;
 using LyzerHub.Server.Metrics;
 
 namespace LyzerHub.Server.Tests.Console;

@@ -2,7 +2,7 @@ using LyzerHub.Server.Keys;
 using LyzerHub.Server.Storage;
 using Microsoft.AspNetCore.Mvc;
 
-namespace LyzerHub.Server.Console.Pages;
+namespace LyzerHub.Server.WebConsole.Pages;
 
 /// <summary>One choice of the grace list: how long the old secret keeps working after the roll.</summary>
 public sealed record GraceChoice(long Seconds, string Label);

@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Mvc;
 
-namespace LyzerHub.Server.Console.Pages;
+namespace LyzerHub.Server.WebConsole.Pages;
 
 /// <summary>Signing out deletes the session row, so the cookie is worthless even if a copy survives.</summary>
 public sealed class SignOutModel : ConsolePage

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using LyzerHub.Server.Metrics;
 
-namespace LyzerHub.Server.Console;
+namespace LyzerHub.Server.WebConsole;
 
 /// <summary>
 /// A metric answer as an SVG line chart, drawn on the server so the console needs no chart library. Every text

@@ -3,7 +3,7 @@ using LyzerHub.Server.Keys;
 using LyzerHub.Server.Storage;
 using Microsoft.AspNetCore.Mvc;
 
-namespace LyzerHub.Server.Console.Pages;
+namespace LyzerHub.Server.WebConsole.Pages;
 
 /// <summary>
 /// Revoking asks first (a page of its own, so it works without script), then revokes through

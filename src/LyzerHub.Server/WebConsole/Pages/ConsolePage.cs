@@ -2,7 +2,7 @@ using LyzerHub.Server.Problems;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
-namespace LyzerHub.Server.Console.Pages;
+namespace LyzerHub.Server.WebConsole.Pages;
 
 /// <summary>What every signed-in console page knows: the user and tenant as read for this request.</summary>
 public abstract class ConsolePage : PageModel

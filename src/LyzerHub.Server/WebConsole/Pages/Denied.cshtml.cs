@@ -1,4 +1,4 @@
-namespace LyzerHub.Server.Console.Pages;
+namespace LyzerHub.Server.WebConsole.Pages;
 
 public sealed class DeniedModel : ConsolePage
 {

@@ -4,7 +4,7 @@ using LyzerHub.Server.Storage;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 
-namespace LyzerHub.Server.Console;
+namespace LyzerHub.Server.WebConsole;
 
 /// <summary>
 /// The console's cookie scheme and its policies. The scheme is never the default and no <c>/v1</c> policy names

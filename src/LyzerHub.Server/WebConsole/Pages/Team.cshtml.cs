@@ -3,7 +3,7 @@ using LyzerHub.Server.Storage;
 using LyzerHub.Server.Users;
 using Microsoft.AspNetCore.Mvc;
 
-namespace LyzerHub.Server.Console.Pages;
+namespace LyzerHub.Server.WebConsole.Pages;
 
 /// <summary>
 /// The tenant's people, for <c>manage:users</c>: add a member, change a role. The rules are the API's own

@@ -2,7 +2,7 @@ using LyzerHub.Server.Storage;
 using LyzerHub.Server.Users;
 using Microsoft.AspNetCore.Mvc;
 
-namespace LyzerHub.Server.Console.Pages;
+namespace LyzerHub.Server.WebConsole.Pages;
 
 /// <summary>
 /// Offboarding asks first, saying how many keys it will revoke, then runs <see cref="UserService.OffboardAsync"/>:

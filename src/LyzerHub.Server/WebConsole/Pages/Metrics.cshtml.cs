@@ -7,7 +7,7 @@ using LyzerHub.Server.Storage;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 
-namespace LyzerHub.Server.Console.Pages;
+namespace LyzerHub.Server.WebConsole.Pages;
 
 /// <summary>
 /// A metric query from a form: the fields become the JSON body of <c>POST /v1/metrics/query</c> and go through

@@ -3,7 +3,7 @@ using LyzerHub.Server.Auth;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Mvc;
 
-namespace LyzerHub.Server.Console.Pages;
+namespace LyzerHub.Server.WebConsole.Pages;
 
 /// <summary>
 /// Username and password, proven exactly as <c>POST /v1/auth/key</c> proves them (<see cref="PasswordLogin"/>):

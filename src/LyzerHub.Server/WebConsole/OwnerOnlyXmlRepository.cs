@@ -1,7 +1,7 @@
 using System.Xml.Linq;
 using Microsoft.AspNetCore.DataProtection.Repositories;
 
-namespace LyzerHub.Server.Console;
+namespace LyzerHub.Server.WebConsole;
 
 /// <summary>
 /// Data Protection's key ring (which protects console cookies and antiforgery tokens) in <c>DataDir/keys</c>:

@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Options;
 
-namespace LyzerHub.Server.Console;
+namespace LyzerHub.Server.WebConsole;
 
 public static class ConsoleServiceCollectionExtensions
 {
@@ -15,7 +15,7 @@ public static class ConsoleServiceCollectionExtensions
     public const string AssetsPath = "/console-assets";
 
     /// <summary>
-    /// The web console (PRODUCT.md §7): Razor Pages under <c>Console/Pages</c>, a cookie scheme of its own with
+    /// The web console (PRODUCT.md §7): Razor Pages under <c>WebConsole/Pages</c>, a cookie scheme of its own with
     /// server-side sessions, antiforgery cookies, and Data Protection keys kept owner-only under DataDir.
     /// </summary>
     public static IServiceCollection AddConsole(this IServiceCollection services, HubOptions hub)
@@ -64,7 +64,7 @@ public static class ConsoleServiceCollectionExtensions
 
         services.AddRazorPages(options =>
         {
-            options.RootDirectory = "/Console/Pages";
+            options.RootDirectory = "/WebConsole/Pages";
             options.Conventions.AuthorizeFolder("/", ConsoleAuth.SignedIn);
             options.Conventions.AllowAnonymousToPage("/SignIn");
             // The same per-address request limit as POST /v1/auth/key: the console is a second door to passwords.
@@ -84,7 +84,7 @@ public static class ConsoleServiceCollectionExtensions
         app.UseStaticFiles(new StaticFileOptions
         {
             RequestPath = AssetsPath,
-            FileProvider = new EmbeddedFileProvider(typeof(ConsoleAuth).Assembly, "LyzerHub.Server.Console.Assets"),
+            FileProvider = new EmbeddedFileProvider(typeof(ConsoleAuth).Assembly, "LyzerHub.Server.WebConsole.Assets"),
         });
         app.MapRazorPages().WithMetadata(ConsoleEndpointMetadata.Instance);
         return app;

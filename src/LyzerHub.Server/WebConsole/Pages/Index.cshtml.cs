@@ -4,7 +4,7 @@ using LyzerHub.Server.Keys;
 using LyzerHub.Server.Metrics;
 using LyzerHub.Server.Storage;
 
-namespace LyzerHub.Server.Console.Pages;
+namespace LyzerHub.Server.WebConsole.Pages;
 
 /// <summary>One event name's count since midnight UTC.</summary>
 public sealed record EventsToday(string Name, long Count);

@@ -1,4 +1,4 @@
-namespace LyzerHub.Server.Console;
+namespace LyzerHub.Server.WebConsole;
 
 /// <summary>Marks the console's endpoints (pages and assets), which get the browser security headers.</summary>
 public sealed class ConsoleEndpointMetadata

@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.WebUtilities;
 
-namespace LyzerHub.Server.Console;
+namespace LyzerHub.Server.WebConsole;
 
 /// <summary>
 /// Keeps console sessions in the control store, so the cookie holds only a random session id (inside Data

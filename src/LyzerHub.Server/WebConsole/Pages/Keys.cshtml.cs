@@ -3,7 +3,7 @@ using LyzerHub.Server.Problems;
 using LyzerHub.Server.Storage;
 using Microsoft.AspNetCore.Mvc;
 
-namespace LyzerHub.Server.Console.Pages;
+namespace LyzerHub.Server.WebConsole.Pages;
 
 /// <summary>One choice of the expiry list: seconds, or null for a key that never expires.</summary>
 public sealed record ExpiryChoice(string Value, string Label, long? Seconds);

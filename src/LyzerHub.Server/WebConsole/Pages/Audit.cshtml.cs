@@ -4,7 +4,7 @@ using LyzerHub.Server.Problems;
 using LyzerHub.Server.Storage;
 using Microsoft.AspNetCore.Mvc;
 
-namespace LyzerHub.Server.Console.Pages;
+namespace LyzerHub.Server.WebConsole.Pages;
 
 /// <summary>
 /// The tenant's audit trail, for <c>read:audit</c>: the entries of <c>GET /v1/audit</c> with its filters, newest
