@@ -166,7 +166,7 @@ public class RateLimitBenchmarks : IDisposable
         return Task.CompletedTask;
     };
 
-    /// <summary>One request through <paramref name="pipeline"/>, as Kestrel gives it: its own scope and context.</summary>
+    /// <summary>One request through <paramref name="pipeline"/>, as Kestrel runs it: own scope and context.</summary>
     private string Authenticated(RequestDelegate pipeline)
     {
         using var scope = _scopes.CreateScope();

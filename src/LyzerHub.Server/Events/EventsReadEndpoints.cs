@@ -28,7 +28,8 @@ public static class EventsReadEndpoints
         return app;
     }
 
-    internal static async Task<Results<Ok<ListResponse<EventRecord>>, NdjsonResult<StoredEvent, EventRecord>, ProblemHttpResult>>
+    internal static async Task<Results<Ok<ListResponse<EventRecord>>,
+            NdjsonResult<StoredEvent, EventRecord>, ProblemHttpResult>>
         ListAsync(HttpContext context, [FromServices] IEventStore store, [FromServices] ILoggerFactory loggers)
     {
         var logger = loggers.CreateLogger(typeof(EventsReadEndpoints));

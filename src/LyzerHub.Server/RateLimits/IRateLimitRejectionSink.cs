@@ -14,7 +14,7 @@ public sealed record RateLimitRejection(
 /// </summary>
 public interface IRateLimitRejectionSink
 {
-    /// <summary>Called once per 429; <paramref name="context"/> is the refused request (its user and address).</summary>
+    /// <summary>Called once per 429; <paramref name="context"/> is the refused request.</summary>
     void OnRejected(HttpContext context, RateLimitRejection rejection);
 }
 

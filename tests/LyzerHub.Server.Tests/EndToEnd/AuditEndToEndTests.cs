@@ -243,7 +243,8 @@ public sealed class AuditEndToEndTests
     public async Task RateLimit_KeyOverItsLimitThreeTimes_OneExceededEntryCountingThree()
     {
         await using var hub = await HubHost.StartAsync(fakeTime: true);
-        var owner = hub.Client(await hub.LoginKeyAsync(extra: new { permissions = new[] { "read:audit", "read:metrics" } }));
+        var owner = hub.Client(await hub.LoginKeyAsync(
+            extra: new { permissions = new[] { "read:audit", "read:metrics" } }));
         using var created = await owner.PostAsJsonAsync("/v1/keys", new
         {
             name = "tight", permissions = s_readMetrics, rate_limit = new { requests = 1, window_seconds = 60 },
