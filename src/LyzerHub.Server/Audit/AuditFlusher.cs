@@ -18,10 +18,6 @@ public sealed class AuditFlusher(
     private static readonly TimeSpan s_retentionEvery = TimeSpan.FromDays(1);
 
     private readonly SemaphoreSlim _flushing = new(1, 1);
-
-    // Groups drained but not yet written: a minute's group is written once that minute has ended, so one key's
-    // refusals in one minute make one entry (PRODUCT.md §4.6) however many flush periods the minute spans.
-    private readonly Dictionary<HeldGroup, AuditDraft> _held = [];
     private DateTimeOffset _lastRetention = DateTimeOffset.MinValue;
 
     /// <summary>Writes everything recorded so far (at shutdown, and for tests); returns how many entries.</summary>
@@ -37,19 +33,22 @@ public sealed class AuditFlusher(
         await _flushing.WaitAsync(cancellationToken);
         try
         {
-            var dropped = recorder.Dropped;
-            foreach (var draft in recorder.Drain()) Hold(draft, ref dropped);
+            var drafts = recorder.Drain(endedMinutesOnly ? time.GetUtcNow() : DateTimeOffset.MaxValue, out var dropped);
             if (dropped > 0) AuditLog.GroupsDropped(logger, dropped, options.Value.MaxPendingGroups);
+            if (drafts.Count == 0) return 0;
 
-            var ended = time.GetUtcNow().AddMinutes(-1);
-            var due = _held.Where(held => !endedMinutesOnly || held.Key.Minute <= ended).ToList();
-            if (due.Count == 0) return 0;
+            try
+            {
+                await store.AppendAuditAsync(drafts, cancellationToken);
+            }
+            catch
+            {
+                recorder.Return(drafts); // offered again at the next flush
+                throw;
+            }
 
-            // A failed write leaves the groups held, so the next period tries them again.
-            await store.AppendAuditAsync([.. due.Select(held => held.Value)], cancellationToken);
-            foreach (var (group, _) in due) _held.Remove(group);
-            AuditLog.Flushed(logger, due.Count);
-            return due.Count;
+            AuditLog.Flushed(logger, drafts.Count);
+            return drafts.Count;
         }
         finally
         {
@@ -107,30 +106,8 @@ public sealed class AuditFlusher(
         }
         catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException or TimeoutException)
         {
-            // The groups stay held and are tried again next period (bounded by MaxPendingGroups).
+            // The recorder has the batch back and offers it again next period.
             AuditLog.WriteFailed(logger, e);
         }
     }
-
-    private void Hold(AuditDraft draft, ref long dropped)
-    {
-        // The recorder's grouping: per key when a key was checked, per client address otherwise.
-        var group = new HeldGroup(draft.TenantId, draft.ActorKeyId ?? draft.ClientAddress ?? "", draft.Action,
-            draft.Target, draft.At);
-        if (_held.TryGetValue(group, out var held))
-        {
-            _held[group] = held with { Count = held.Count + draft.Count };
-        }
-        else if (_held.Count >= options.Value.MaxPendingGroups)
-        {
-            dropped += draft.Count; // the store has been failing for a while; bounded memory wins
-        }
-        else
-        {
-            _held[group] = draft;
-        }
-    }
-
-    private readonly record struct HeldGroup(
-        string? TenantId, string Who, string Action, string? Target, DateTimeOffset Minute);
 }

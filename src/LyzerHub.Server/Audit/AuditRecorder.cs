@@ -20,7 +20,7 @@ public sealed class AuditRecorder(TimeProvider time, IOptions<AuditOptions> opti
     private Generation _current = new();
     private long _dropped;
 
-    /// <summary>Occurrences refused because too many groups were pending; reset by <see cref="Drain"/>.</summary>
+    /// <summary>Occurrences refused because too many groups were pending; reset by <see cref="Drain()"/>.</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
 
     /// <summary>A request refused by a rate limit; <paramref name="policy"/> names the limit (key, tenant).</summary>
@@ -55,7 +55,14 @@ public sealed class AuditRecorder(TimeProvider time, IOptions<AuditOptions> opti
         Record(context, null, AuditActions.LoginThrottled, null, AuditOutcomes.Denied);
 
     /// <summary>Takes every group counted since the last drain, as entries to append.</summary>
-    public IReadOnlyList<AuditDraft> Drain()
+    public IReadOnlyList<AuditDraft> Drain() => Drain(DateTimeOffset.MaxValue, out _);
+
+    /// <summary>
+    /// Takes the groups of minutes that ended by <paramref name="endedBy"/>, as entries to append; the groups of
+    /// minutes still running stay, to go on counting, so one key's refusals in one minute make one entry however
+    /// many drains the minute spans. <paramref name="dropped"/> is what the bound refused since the last drain.
+    /// </summary>
+    public IReadOnlyList<AuditDraft> Drain(DateTimeOffset endedBy, out long dropped)
     {
         lock (_drainLock)
         {
@@ -65,10 +72,28 @@ public sealed class AuditRecorder(TimeProvider time, IOptions<AuditOptions> opti
             var spin = new SpinWait();
             while (Volatile.Read(ref drained.Writers) != 0) spin.SpinOnce();
 
+            dropped = Interlocked.Exchange(ref _dropped, 0);
             var drafts = new List<AuditDraft>(drained.Groups.Count);
-            foreach (var (_, group) in drained.Groups) drafts.Add(group.First with { Count = group.Count });
-            Interlocked.Exchange(ref _dropped, 0);
+            foreach (var (key, group) in drained.Groups)
+            {
+                var draft = group.First with { Count = group.Count };
+                if (draft.At.AddMinutes(1) <= endedBy) drafts.Add(draft);
+                else Keep(key, draft);
+            }
+
             return drafts;
+        }
+    }
+
+    /// <summary>Takes back drained entries whose write failed, so the next drain offers them again.</summary>
+    public void Return(IEnumerable<AuditDraft> drafts)
+    {
+        ArgumentNullException.ThrowIfNull(drafts);
+        foreach (var draft in drafts)
+        {
+            var minute = draft.At.ToUnixTimeMilliseconds() / 60_000;
+            Keep(new GroupKey(draft.TenantId, draft.ActorKeyId ?? draft.ClientAddress ?? "", draft.Action,
+                draft.Target, minute), draft);
         }
     }
 
@@ -93,9 +118,7 @@ public sealed class AuditRecorder(TimeProvider time, IOptions<AuditOptions> opti
                 }
 
                 var start = DateTimeOffset.FromUnixTimeMilliseconds(minute * 60_000);
-                var opened = new Group(actor.Draft(start, tenantId, action, target, outcome));
-                group = generation.Groups.GetOrAdd(key, opened);
-                if (ReferenceEquals(group, opened)) Interlocked.Increment(ref generation.GroupCount);
+                group = Open(generation, key, actor.Draft(start, tenantId, action, target, outcome));
             }
 
             Interlocked.Increment(ref group.Count);
@@ -104,6 +127,29 @@ public sealed class AuditRecorder(TimeProvider time, IOptions<AuditOptions> opti
         {
             Interlocked.Decrement(ref generation.Writers);
         }
+    }
+
+    /// <summary>Adds a group taken out of a drain back into the current generation (outside the bound).</summary>
+    private void Keep(GroupKey key, AuditDraft draft)
+    {
+        var generation = Enter();
+        try
+        {
+            var group = Open(generation, key, draft with { Count = 0 });
+            Interlocked.Add(ref group.Count, draft.Count);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref generation.Writers);
+        }
+    }
+
+    private static Group Open(Generation generation, GroupKey key, AuditDraft first)
+    {
+        var opened = new Group(first);
+        var group = generation.Groups.GetOrAdd(key, opened);
+        if (ReferenceEquals(group, opened)) Interlocked.Increment(ref generation.GroupCount);
+        return group;
     }
 
     /// <summary>
