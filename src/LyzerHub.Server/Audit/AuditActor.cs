@@ -1,5 +1,5 @@
-using System.Net;
 using LyzerHub.Server.Auth;
+using LyzerHub.Server.Hosting;
 
 namespace LyzerHub.Server.Audit;
 
@@ -30,7 +30,7 @@ public sealed record AuditActor(
         return new AuditActor(
             userId ?? AnonymousActor,
             userId is null ? null : user.FindFirst(HubClaims.KeyId)?.Value,
-            AddressOf(context.Connection.RemoteIpAddress),
+            ClientAddresses.Of(context.Connection.RemoteIpAddress),
             userAgent.Length == 0 ? null : userAgent,
             context.TraceIdentifier);
     }
@@ -46,7 +46,4 @@ public sealed record AuditActor(
         string outcome = AuditOutcomes.Success,
         string? detail = null) =>
         new(at, tenantId, Actor, KeyId, action, target, ClientAddress, UserAgent, RequestId, outcome, 1, detail);
-
-    internal static string? AddressOf(IPAddress? address) =>
-        address is null ? null : (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString();
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using LyzerHub.Server.Hosting;
 
 namespace LyzerHub.Server.Auth;
 
@@ -64,8 +65,7 @@ public sealed class LoginThrottle(TimeProvider time)
         return wait < MaxWait ? wait : MaxWait;
     }
 
-    private static string AddressKey(IPAddress? address) =>
-        address is null ? "unknown" : (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString();
+    private static string AddressKey(IPAddress? address) => ClientAddresses.Of(address) ?? "unknown";
 
     private void PruneNowAndThen(DateTimeOffset now)
     {

@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using System.Net;
 using System.Threading.RateLimiting;
 using LyzerHub.Server.Auth;
+using LyzerHub.Server.Hosting;
 using LyzerHub.Server.Storage;
 
 namespace LyzerHub.Server.RateLimits;
@@ -102,12 +102,8 @@ public sealed class HubRateLimiter(IRateLimitStore store, RateLimitDefaults defa
     }
 
     /// <summary>The client address as partitions and the audit see it; IPv4 seen through IPv6 as plain IPv4.</summary>
-    internal static string ClientAddress(HttpContext context) => context.Connection.RemoteIpAddress switch
-    {
-        null => "unknown",
-        { IsIPv4MappedToIPv6: true } mapped => mapped.MapToIPv4().ToString(),
-        IPAddress other => other.ToString(),
-    };
+    internal static string ClientAddress(HttpContext context) =>
+        ClientAddresses.Of(context.Connection.RemoteIpAddress) ?? "unknown";
 
     /// <summary>Whole seconds rounded up, at least 1: waiting that long is never too early.</summary>
     public static int WholeSecondsUp(TimeSpan span) =>
