@@ -41,14 +41,7 @@ public sealed record RollKeyRequest(long? GraceSeconds);
 
 public static class KeysEndpoints
 {
-    public const int MaxNameLength = KeyRules.MaxNameLength;
     public const long MaxGraceSeconds = 7 * 24 * 3600;
-
-    /// <summary>Lifetime of a key made without <c>expires_in_seconds</c>, unless the policy allows less.</summary>
-    public const long DefaultLifetimeSeconds = KeyRules.DefaultLifetimeSeconds;
-
-    /// <summary>Longest window a key's own rate limit may use, so "per second" comparisons stay meaningful.</summary>
-    public const int MaxRateLimitWindowSeconds = RateLimitOptions.MaxWindowSeconds;
 
     public static IEndpointRouteBuilder MapKeys(this IEndpointRouteBuilder app)
     {
@@ -223,10 +216,10 @@ public static class KeysEndpoints
     private static void CheckRateLimit(KeyRateLimit limit, KeyRateLimit tenant, List<FieldError> errors)
     {
         if (limit.Requests < 1) errors.Add(FieldError.ForField("rate_limit.requests", "must be a positive integer"));
-        if (limit.WindowSeconds is < 1 or > MaxRateLimitWindowSeconds)
+        if (limit.WindowSeconds is < 1 or > RateLimitOptions.MaxWindowSeconds)
         {
             errors.Add(FieldError.ForField("rate_limit.window_seconds",
-                $"must be from 1 to {MaxRateLimitWindowSeconds} seconds"));
+                $"must be from 1 to {RateLimitOptions.MaxWindowSeconds} seconds"));
         }
 
         // requests/window <= default requests/default window, cross-multiplied so no rounding creeps in.

@@ -20,7 +20,6 @@ public static class RateLimitsServiceCollectionExtensions
         section.Bind(options);
         if (options.FirstError() is { } error) throw new HubConfigurationException(error);
 
-        services.Configure<RateLimitOptions>(section);
         services.AddSingleton(new RateLimitDefaults(options));
         services.TryAddSingleton<IRateLimitStore, InMemoryRateLimitStore>();
         services.TryAddSingleton<IRateLimitRejectionSink, NoRateLimitRejectionSink>();

@@ -104,17 +104,7 @@ public sealed partial class SqliteControlStore
             await update.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        int revoked;
-        await using (var revoke = Command(connection, """
-            UPDATE keys SET revoked_at = $at
-            WHERE tenant_id = $tenant AND user_id = $id AND revoked_at IS NULL
-            """))
-        {
-            revoke.Parameters.AddWithValue("$at", at.ToUnixTimeMilliseconds());
-            revoke.Parameters.AddWithValue("$tenant", tenantId);
-            revoke.Parameters.AddWithValue("$id", userId);
-            revoked = await revoke.ExecuteNonQueryAsync(cancellationToken);
-        }
+        var revoked = await RevokeUserKeysAsync(connection, userId, at, cancellationToken);
 
         // Offboarding ends the user's console sessions in the same transaction (PRODUCT.md §3).
         await DeleteUserConsoleSessionsAsync(connection, userId, cancellationToken);
@@ -219,5 +209,17 @@ public sealed partial class SqliteControlStore
         var owners = Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken),
             System.Globalization.CultureInfo.InvariantCulture);
         return owners <= 1;
+    }
+
+    /// <summary>Revokes every key the user still holds (offboarding, a password reset); a user's keys are all of
+    /// the user's own tenant, so the user id alone scopes them.</summary>
+    private static async Task<int> RevokeUserKeysAsync(
+        SqliteConnection connection, string userId, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        await using var revoke = Command(connection,
+            "UPDATE keys SET revoked_at = $at WHERE user_id = $user AND revoked_at IS NULL");
+        revoke.Parameters.AddWithValue("$at", at.ToUnixTimeMilliseconds());
+        revoke.Parameters.AddWithValue("$user", userId);
+        return await revoke.ExecuteNonQueryAsync(cancellationToken);
     }
 }

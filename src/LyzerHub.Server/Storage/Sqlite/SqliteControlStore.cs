@@ -195,14 +195,7 @@ public sealed partial class SqliteControlStore : IControlStore
             if (await update.ExecuteNonQueryAsync(cancellationToken) == 0) return 0;
         }
 
-        int revoked;
-        await using (var revoke = Command(connection,
-            "UPDATE keys SET revoked_at = $at WHERE user_id = $user AND revoked_at IS NULL"))
-        {
-            revoke.Parameters.AddWithValue("$at", at.ToUnixTimeMilliseconds());
-            revoke.Parameters.AddWithValue("$user", userId);
-            revoked = await revoke.ExecuteNonQueryAsync(cancellationToken);
-        }
+        var revoked = await RevokeUserKeysAsync(connection, userId, at, cancellationToken);
 
         // The operator's console sessions were proven by the old password: they end with it.
         await DeleteUserConsoleSessionsAsync(connection, userId, cancellationToken);
