@@ -20,6 +20,7 @@ public sealed class OffboardModel(IControlStore store, UserService users, TimePr
     public async Task<IActionResult> OnGetAsync(string id, CancellationToken cancellationToken)
     {
         if (await LoadAsync(id, cancellationToken) is { } missing) return missing;
+        KeysToRevoke = await CountKeysToRevokeAsync(cancellationToken);
         return Page();
     }
 
@@ -50,20 +51,26 @@ public sealed class OffboardModel(IControlStore store, UserService users, TimePr
         if (!RoleRules.MayManage(Session.User.Role, Member.Role))
             Refusal = RoleRules.RoleTooLow(Session.User.Role, Member.Role).Detail;
         else if (Member.IsOperator) Refusal = RoleRules.OperatorFixed;
+        return null;
+    }
 
-        // Counted page by page: the confirmation must name the number the offboarding will really revoke.
+    /// <summary>
+    /// Counted page by page for the confirmation, which must name the number the offboarding will really revoke;
+    /// the post answers with the number it did revoke, so only the confirmation pays for this.
+    /// </summary>
+    private async Task<int> CountKeysToRevokeAsync(CancellationToken cancellationToken)
+    {
         string? cursor = null;
         var count = 0;
         do
         {
-            var page = await store.ListKeysAsync(Session.Tenant.Id, Member.Id, includeInactive: true,
+            var page = await store.ListKeysAsync(Session.Tenant.Id, Member!.Id, includeInactive: true,
                 time.GetUtcNow(), 1000, cursor, cancellationToken);
             count += page.Items.Count(k => k.RevokedAt is null);
             cursor = page.NextCursor;
         }
         while (cursor is not null);
 
-        KeysToRevoke = count;
-        return null;
+        return count;
     }
 }
